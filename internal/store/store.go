@@ -1,0 +1,207 @@
+// Package store owns webnet's SQL: opening SQLite or PostgreSQL, migrations, transactions and
+// one file of plain SQL per table. It holds no business rules (those live in service) and never
+// imports service. Dialect differences live in dialect.go only.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+)
+
+// Config says which database to open.
+type Config struct {
+	// URL, when it starts with postgres:// or postgresql://, selects PostgreSQL.
+	URL string
+	// DataDir holds the SQLite file (webnet.db) when URL is empty.
+	DataDir string
+	// MaxOpenConns bounds the PostgreSQL pool (default 20).
+	MaxOpenConns int
+}
+
+// DB is an open database: a write pool for transactions and a read pool for queries outside
+// them. On SQLite the write pool is a single connection (SQLite has one writer anyway, and
+// BEGIN IMMEDIATE on it avoids SQLITE_BUSY upgrades) and reads use a small separate pool; on
+// PostgreSQL both are the same pool.
+type DB struct {
+	dialect Dialect
+	w, r    *sql.DB
+	closers []*sql.DB
+}
+
+// Open opens (and, for SQLite, creates) the database described by cfg. It does not migrate.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	if strings.HasPrefix(cfg.URL, "postgres://") || strings.HasPrefix(cfg.URL, "postgresql://") {
+		return openPostgres(ctx, cfg)
+	}
+	if cfg.URL != "" {
+		return nil, fmt.Errorf("database url: only postgres:// URLs are supported (leave it empty for SQLite in the data dir)")
+	}
+	return openSQLite(ctx, cfg)
+}
+
+func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
+	pool, err := sql.Open("pgx", cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	n := cfg.MaxOpenConns
+	if n <= 0 {
+		n = 20
+	}
+	pool.SetMaxOpenConns(n)
+	pool.SetMaxIdleConns(min(n, 5))
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	db := &DB{dialect: Postgres, w: pool, r: pool, closers: []*sql.DB{pool}}
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	return db, nil
+}
+
+// sqliteDSN builds the DSN: pragmas must be in it, because a PRAGMA run after Open reaches one
+// pooled connection only.
+func sqliteDSN(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_time_format", "sqlite")
+	if readOnly {
+		q.Add("_pragma", "query_only(ON)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
+	dir := cfg.DataDir
+	if dir == "" {
+		return nil, errors.New("open sqlite: no data dir")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	path := filepath.Join(dir, "webnet.db")
+	w, err := sql.Open("sqlite", sqliteDSN(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	db := &DB{dialect: SQLite, w: w, closers: []*sql.DB{w}}
+	// Create the file and switch it to WAL through the writer before readers open it.
+	if err := w.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", sqliteDSN(path, true))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
+	db.r = r
+	db.closers = append(db.closers, r)
+	return db, nil
+}
+
+// Dialect reports which backend db is.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// SQL returns the write pool, for libraries that share webnet's database and must enlist in
+// its transactions (the job queue).
+func (db *DB) SQL() *sql.DB { return db.w }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.r.PingContext(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Close closes every pool.
+func (db *DB) Close() error {
+	var errs []error
+	for _, c := range db.closers {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Q runs the store's queries on a pool or inside a transaction. Read methods are on Q so they
+// work in both places; a Tx embeds Q and adds the writes.
+type Q struct {
+	ex execer
+	d  Dialect
+}
+
+func (q Q) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return q.ex.ExecContext(ctx, q.d.rebind(query), args...)
+}
+
+func (q Q) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return q.ex.QueryContext(ctx, q.d.rebind(query), args...)
+}
+
+func (q Q) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return q.ex.QueryRowContext(ctx, q.d.rebind(query), args...)
+}
+
+// Read returns a Q on the read pool, for queries outside a transaction.
+func (db *DB) Read() Q { return Q{ex: db.r, d: db.dialect} }
+
+// Tx is a write transaction. Every multi-row change in webnet runs in one.
+type Tx struct {
+	Q
+	tx *sql.Tx
+}
+
+// SQL returns the underlying transaction, for libraries that must write in it (the job queue).
+func (tx *Tx) SQL() *sql.Tx { return tx.tx }
+
+// InTx runs fn in a write transaction, committing if fn returns nil and rolling back
+// otherwise (also when fn panics).
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	stx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = stx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = stx.Rollback()
+		}
+	}()
+	if err = fn(&Tx{Q: Q{ex: stx, d: db.dialect}, tx: stx}); err != nil {
+		return err
+	}
+	if err = stx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
