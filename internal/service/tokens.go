@@ -1,0 +1,110 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"webnet/internal/store"
+	"webnet/internal/webnet"
+)
+
+// tokenPrefix starts every API token key, so leaked keys are recognisable by secret scanners.
+const tokenPrefix = "wn_"
+
+// tokenKeyLen is the length of a key: the prefix and 32 random bytes in base64url.
+const tokenKeyLen = len(tokenPrefix) + 43
+
+// touchEvery bounds how often a token's or session's last-use time is written: at most once
+// a minute each, so authentication stays a read on the hot path.
+const touchEvery = time.Minute
+
+// IssueLoginToken creates a token for user after a successful Login (POST /api/auth/token/),
+// valid for the configured login-token lifetime. Errors: internal only.
+func (s *Identity) IssueLoginToken(ctx context.Context, user *webnet.User) (string, *webnet.Token, error) {
+	var exp *time.Time
+	if s.cfg.LoginTokenTTL > 0 {
+		e := s.clock.Now().Add(s.cfg.LoginTokenTTL)
+		exp = &e
+	}
+	return s.createToken(ctx, user.ID, "login", exp)
+}
+
+// CreateToken creates an API token for the signed-in user. The key is returned once and
+// stored only as a hash. Errors: unauthenticated, invalid (name too long, expiry in the past).
+func (s *Identity) CreateToken(ctx context.Context, name string, expiresAt *time.Time) (string, *webnet.Token, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(name) > 100 {
+		return "", nil, webnet.Invalid("Invalid token.", map[string]string{"name": "Use at most 100 characters."})
+	}
+	if expiresAt != nil {
+		e := expiresAt.UTC().Truncate(time.Microsecond)
+		if !e.After(s.clock.Now()) {
+			return "", nil, webnet.Invalid("Invalid token.", map[string]string{"expires_at": "Must be in the future."})
+		}
+		expiresAt = &e
+	}
+	return s.createToken(ctx, u.ID, name, expiresAt)
+}
+
+func (s *Identity) createToken(ctx context.Context, userID int64, name string, exp *time.Time) (string, *webnet.Token, error) {
+	key := tokenPrefix + randomKey(32)
+	t := &webnet.Token{UserID: userID, Name: name, Prefix: key[:len(tokenPrefix)+6], CreatedAt: s.clock.Now(), ExpiresAt: exp}
+	if err := s.db.InTx(ctx, func(tx *store.Tx) error { return tx.CreateToken(ctx, t, hashKey(key)) }); err != nil {
+		return "", nil, fmt.Errorf("create token: %w", err)
+	}
+	return key, t, nil
+}
+
+// AuthenticateToken returns the subject a token key stands for. Anyone may call it. Errors:
+// unauthenticated (malformed, unknown, expired or revoked key, inactive user).
+func (s *Identity) AuthenticateToken(ctx context.Context, key string) (*Subject, error) {
+	if len(key) != tokenKeyLen || !strings.HasPrefix(key, tokenPrefix) {
+		return nil, webnet.Errorf(webnet.EUnauthenticated, "Invalid token.")
+	}
+	t, u, err := s.db.Read().TokenByHash(ctx, hashKey(key))
+	if webnet.ErrorCode(err) == webnet.ENotFound {
+		return nil, webnet.Errorf(webnet.EUnauthenticated, "Invalid token.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("authenticate token: %w", err)
+	}
+	now := s.clock.Now()
+	if t.Expired(now) {
+		return nil, webnet.Errorf(webnet.EUnauthenticated, "Token has expired.")
+	}
+	if !u.IsActive {
+		return nil, webnet.Errorf(webnet.EUnauthenticated, "User inactive or deleted.")
+	}
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= touchEvery {
+		if err := s.db.InTx(ctx, func(tx *store.Tx) error { return tx.TouchToken(ctx, t.ID, now) }); err != nil {
+			// Recording use is bookkeeping; it must not refuse a valid request.
+			s.log.WarnContext(ctx, "record token use", "token_id", t.ID, "err", err)
+		}
+	}
+	return &Subject{User: u, TokenID: t.ID}, nil
+}
+
+// ListTokens lists the signed-in user's own tokens (never their keys). Errors:
+// unauthenticated.
+func (s *Identity) ListTokens(ctx context.Context) ([]webnet.Token, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.db.Read().TokensOfUser(ctx, u.ID)
+}
+
+// DeleteToken revokes one of the signed-in user's tokens; it stops working at once, in every
+// process. Errors: unauthenticated, not_found (no such token of this user).
+func (s *Identity) DeleteToken(ctx context.Context, id int64) error {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteToken(ctx, u.ID, id) })
+}
