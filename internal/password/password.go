@@ -47,13 +47,16 @@ func NewHasher(p Params, concurrency int) (*Hasher, error) {
 	if concurrency < 1 {
 		concurrency = 1
 	}
-	h := &Hasher{params: p, slots: make(chan struct{}, concurrency)}
-	dummy, err := h.Hash(context.Background(), "webnet dummy password for unknown users")
-	if err != nil {
-		return nil, err
-	}
-	h.dummy = dummy
-	return h, nil
+	// The dummy hash has the current parameters and random salt and key: verifying against it
+	// costs what a real verification costs and matches no password. It needs no argon2 run,
+	// so start-up stays fast and small.
+	salt, key := make([]byte, p.SaltLen), make([]byte, p.KeyLen)
+	rand.Read(salt)
+	rand.Read(key)
+	b64 := base64.RawStdEncoding
+	return &Hasher{params: p, slots: make(chan struct{}, concurrency),
+		dummy: fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
+			b64.EncodeToString(salt), b64.EncodeToString(key))}, nil
 }
 
 func (h *Hasher) acquire(ctx context.Context) error {
@@ -70,9 +73,7 @@ func (h *Hasher) release() { <-h.slots }
 // Hash returns the PHC string of password: $argon2id$v=19$m=…,t=…,p=…$salt$key.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, h.params.SaltLen)
-	if _, err := rand.Read(salt); err != nil {
-		return "", fmt.Errorf("read salt: %w", err)
-	}
+	rand.Read(salt) // never fails: crypto/rand crashes the program rather than return weak bytes
 	if err := h.acquire(ctx); err != nil {
 		return "", err
 	}

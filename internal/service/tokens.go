@@ -31,24 +31,52 @@ func (s *Identity) IssueLoginToken(ctx context.Context, user *webnet.User) (stri
 	return s.createToken(ctx, user.ID, "login", exp)
 }
 
+// NewToken is a request for an API token: an optional name and an optional expiry, as a
+// time or as seconds from now (not both).
+type NewToken struct {
+	Name      string     `json:"name"`
+	ExpiresAt *time.Time `json:"expires_at"`
+	ExpiresIn *int64     `json:"expires_in"`
+}
+
+// maxTokenLifetime bounds expires_in (ten years).
+const maxTokenLifetime = 10 * 365 * 24 * time.Hour
+
 // CreateToken creates an API token for the signed-in user. The key is returned once and
-// stored only as a hash. Errors: unauthenticated, invalid (name too long, expiry in the past).
-func (s *Identity) CreateToken(ctx context.Context, name string, expiresAt *time.Time) (string, *webnet.Token, error) {
+// stored only as a hash. Errors: unauthenticated, invalid (name too long, expiry in the past
+// or given twice).
+func (s *Identity) CreateToken(ctx context.Context, req NewToken) (string, *webnet.Token, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return "", nil, err
 	}
-	if len(name) > 100 {
-		return "", nil, webnet.Invalid("Invalid token.", map[string]string{"name": "Use at most 100 characters."})
+	now := s.clock.Now()
+	fields := map[string]string{}
+	if len(req.Name) > 100 {
+		fields["name"] = "Use at most 100 characters."
 	}
-	if expiresAt != nil {
-		e := expiresAt.UTC().Truncate(time.Microsecond)
-		if !e.After(s.clock.Now()) {
-			return "", nil, webnet.Invalid("Invalid token.", map[string]string{"expires_at": "Must be in the future."})
+	exp := req.ExpiresAt
+	switch {
+	case exp != nil && req.ExpiresIn != nil:
+		fields["expires_in"] = "Give expires_at or expires_in, not both."
+	case req.ExpiresIn != nil:
+		if *req.ExpiresIn <= 0 || *req.ExpiresIn > int64(maxTokenLifetime/time.Second) {
+			fields["expires_in"] = "Seconds from now, from 1 to ten years."
+		} else {
+			e := now.Add(time.Duration(*req.ExpiresIn) * time.Second)
+			exp = &e
 		}
-		expiresAt = &e
+	case exp != nil:
+		e := exp.UTC().Truncate(time.Microsecond)
+		if !e.After(now) {
+			fields["expires_at"] = "Must be in the future."
+		}
+		exp = &e
 	}
-	return s.createToken(ctx, u.ID, name, expiresAt)
+	if len(fields) > 0 {
+		return "", nil, webnet.Invalid("Invalid token.", fields)
+	}
+	return s.createToken(ctx, u.ID, req.Name, exp)
 }
 
 func (s *Identity) createToken(ctx context.Context, userID int64, name string, exp *time.Time) (string, *webnet.Token, error) {
@@ -89,14 +117,14 @@ func (s *Identity) AuthenticateToken(ctx context.Context, key string) (*Subject,
 	return &Subject{User: u, TokenID: t.ID}, nil
 }
 
-// ListTokens lists the signed-in user's own tokens (never their keys). Errors:
-// unauthenticated.
-func (s *Identity) ListTokens(ctx context.Context) ([]webnet.Token, error) {
+// ListTokens returns a page of the signed-in user's own tokens (never their keys) and how
+// many there are. Errors: unauthenticated.
+func (s *Identity) ListTokens(ctx context.Context, page webnet.Page) ([]webnet.Token, int, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return s.db.Read().TokensOfUser(ctx, u.ID)
+	return s.db.Read().TokensOfUser(ctx, u.ID, page)
 }
 
 // DeleteToken revokes one of the signed-in user's tokens; it stops working at once, in every

@@ -273,8 +273,8 @@ func TestTokensAndSessions(t *testing.T) {
 		if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.TouchToken(ctx, tok.ID, t0.Add(time.Minute)) }); err != nil {
 			t.Fatal(err)
 		}
-		list, _ := db.Read().TokensOfUser(ctx, u.ID)
-		if len(list) != 1 || list[0].LastUsedAt == nil || !list[0].LastUsedAt.Equal(t0.Add(time.Minute)) {
+		list, total, _ := db.Read().TokensOfUser(ctx, u.ID, webnet.Page{Limit: 10})
+		if len(list) != 1 || total != 1 || list[0].LastUsedAt == nil || !list[0].LastUsedAt.Equal(t0.Add(time.Minute)) {
 			t.Fatalf("tokens of user: %+v", list)
 		}
 		if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteToken(ctx, other.ID, tok.ID) }); webnet.ErrorCode(err) != webnet.ENotFound {

@@ -56,22 +56,27 @@ func (tx *Tx) TouchToken(ctx context.Context, id int64, at time.Time) error {
 	return tx.updateOne(ctx, "Token", `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, at, id)
 }
 
-// TokensOfUser lists a user's tokens, newest first.
-func (q Q) TokensOfUser(ctx context.Context, userID int64) ([]webnet.Token, error) {
-	rows, err := q.query(ctx, `SELECT `+tokenColumns+` FROM api_tokens t WHERE t.user_id = ? ORDER BY t.id DESC`, userID)
+// TokensOfUser returns one page of a user's tokens, newest first, and how many there are.
+func (q Q) TokensOfUser(ctx context.Context, userID int64, page webnet.Page) ([]webnet.Token, int, error) {
+	var total int
+	if err := q.queryRow(ctx, `SELECT COUNT(*) FROM api_tokens WHERE user_id = ?`, userID).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count tokens: %w", err)
+	}
+	rows, err := q.query(ctx, `SELECT `+tokenColumns+` FROM api_tokens t WHERE t.user_id = ?
+		ORDER BY t.id DESC LIMIT ? OFFSET ?`, userID, page.Limit, page.Offset)
 	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
+		return nil, 0, fmt.Errorf("list tokens: %w", err)
 	}
 	defer rows.Close()
 	out := []webnet.Token{}
 	for rows.Next() {
 		var t webnet.Token
 		if err := scanToken(rows, &t); err != nil {
-			return nil, fmt.Errorf("scan token: %w", err)
+			return nil, 0, fmt.Errorf("scan token: %w", err)
 		}
 		out = append(out, t)
 	}
-	return out, rows.Err()
+	return out, total, rows.Err()
 }
 
 // DeleteToken deletes a token of userID; another user's token is not_found.

@@ -12,7 +12,9 @@ type ManualClock struct {
 }
 
 // NewManualClock returns a ManualClock reading t.
-func NewManualClock(t time.Time) *ManualClock { return &ManualClock{now: t.UTC().Truncate(time.Microsecond)} }
+func NewManualClock(t time.Time) *ManualClock {
+	return &ManualClock{now: t.UTC().Truncate(time.Microsecond)}
+}
 
 // Now returns the clock's current reading.
 func (c *ManualClock) Now() time.Time {

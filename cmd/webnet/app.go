@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"webnet/internal/httpapi"
+	"webnet/internal/password"
+	"webnet/internal/service"
+	"webnet/internal/store"
+	"webnet/internal/ui"
+	"webnet/internal/webnet"
+)
+
+// Main is a running webnet: database, services and HTTP server. End-to-end tests start one
+// on port :0 with a temporary data dir, exactly as `webnet serve` does.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+	// Stderr receives the one-time password of the bootstrap superuser.
+	Stderr io.Writer
+	// HashParams are the argon2id parameters for new password hashes (default: OWASP's).
+	HashParams password.Params
+	Clock      webnet.Clock
+
+	db       *store.DB
+	identity *service.Identity
+	handler  http.Handler
+	ln       net.Listener
+}
+
+// Open connects to the database, migrates it, wires the services, bootstraps the first
+// superuser on an empty database and binds the listen address. Close undoes it.
+func (m *Main) Open(ctx context.Context) (err error) {
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.DiscardHandler)
+	}
+	if m.Stderr == nil {
+		m.Stderr = io.Discard
+	}
+	if m.HashParams == (password.Params{}) {
+		m.HashParams = password.DefaultParams
+	}
+	if m.Clock == nil {
+		m.Clock = webnet.SystemClock{}
+	}
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
+	if m.db, err = openDB(ctx, m.Config, m.Logger); err != nil {
+		return err
+	}
+	hasher, err := password.NewHasher(m.HashParams, max(1, runtime.GOMAXPROCS(0)/2))
+	if err != nil {
+		return err
+	}
+	proxies, err := m.Config.trustedProxies()
+	if err != nil {
+		return err
+	}
+	m.identity, err = service.NewIdentity(service.IdentityConfig{DB: m.db, Hasher: hasher, Clock: m.Clock, Logger: m.Logger,
+		SessionIdle: m.Config.SessionIdle, SessionAbsolute: m.Config.SessionAbsolute, LoginTokenTTL: m.Config.LoginTokenTTL})
+	if err != nil {
+		return err
+	}
+	health, err := service.NewHealth(m.db)
+	if err != nil {
+		return err
+	}
+	api, err := httpapi.New(httpapi.Config{Identity: m.identity, Health: health, Logger: m.Logger, Version: version()})
+	if err != nil {
+		return err
+	}
+	pages, err := ui.New(ui.Config{Identity: m.identity, Logger: m.Logger, Version: version()})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	api.Register(mux)
+	pages.Register(mux)
+	m.handler = httpapi.Wrap(httpapi.JSONFallback(mux),
+		httpapi.MiddlewareConfig{Identity: m.identity, Logger: m.Logger, TrustedProxies: proxies})
+
+	sys := service.WithSubject(ctx, service.System())
+	pw, err := m.identity.EnsureInitialSuperuser(sys)
+	if err != nil {
+		return fmt.Errorf("bootstrap superuser: %w", err)
+	}
+	if pw != "" {
+		fmt.Fprintf(m.Stderr, "\n  webnet created the superuser \"admin\" with this one-time password:\n\n      %s\n\n"+
+			"  It is shown only now. Sign in and keep it somewhere safe.\n\n", pw)
+		m.Logger.Info("created superuser admin on an empty database; its password was printed once on stderr")
+	}
+	if m.ln, err = net.Listen("tcp", m.Config.Listen); err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
+	}
+	return nil
+}
+
+// openDB opens and migrates the configured database.
+func openDB(ctx context.Context, cfg Config, log *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
+	if err != nil {
+		return nil, err
+	}
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if len(applied) > 0 {
+		log.Info("applied migrations", "versions", applied, "backend", string(db.Dialect()))
+	}
+	return db, nil
+}
+
+// Addr is the address the server listens on (useful with port :0).
+func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+// Handler is the whole HTTP handler, middleware included.
+func (m *Main) Handler() http.Handler { return m.handler }
+
+// Run serves until ctx is done, then shuts down gracefully; background maintenance stops
+// with it.
+func (m *Main) Run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return httpapi.Serve(gctx, m.ln, m.handler, httpapi.ServeConfig{Logger: m.Logger, ShutdownTimeout: m.Config.ShutdownTimeout})
+	})
+	g.Go(func() error { m.janitor(gctx); return nil })
+	m.Logger.Info("webnet ready", "listen", "http://"+m.Addr(), "backend", string(m.db.Dialect()), "version", version())
+	err := g.Wait()
+	m.Logger.Info("webnet stopped")
+	return err
+}
+
+// janitor removes expired sessions and throttle windows every ten minutes.
+func (m *Main) janitor(ctx context.Context) {
+	sys := service.WithSubject(ctx, service.System())
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := m.identity.DeleteExpired(sys); err != nil && !errors.Is(err, context.Canceled) {
+				m.Logger.Warn("delete expired sessions", "err", err)
+			} else if n > 0 {
+				m.Logger.Debug("deleted expired sessions and throttle windows", "rows", n)
+			}
+		}
+	}
+}
+
+// Close releases the listener and the database.
+func (m *Main) Close() error {
+	var errs []error
+	if m.ln != nil {
+		if err := m.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if m.db != nil {
+		errs = append(errs, m.db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// newIdentityForCLI builds the identity service for administration commands.
+func newIdentityForCLI(db *store.DB, log *slog.Logger) (*service.Identity, error) {
+	hasher, err := password.NewHasher(password.DefaultParams, 1)
+	if err != nil {
+		return nil, err
+	}
+	return service.NewIdentity(service.IdentityConfig{DB: db, Hasher: hasher, Clock: webnet.SystemClock{}, Logger: log})
+}

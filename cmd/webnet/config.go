@@ -1,0 +1,125 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Config is webnet's whole configuration: one struct, read from flags whose defaults come from
+// WEBNET_* variables, and passed down. Nothing reads the environment anywhere else.
+type Config struct {
+	DataDir         string
+	DatabaseURL     string
+	Listen          string
+	LogFormat       string // auto, text or json
+	LogLevel        string // debug, info, warn or error
+	ShutdownTimeout time.Duration
+	TrustedProxies  string // comma-separated CIDRs or addresses
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
+	LoginTokenTTL   time.Duration
+
+	envErrs []error // WEBNET_* values that could not be parsed
+}
+
+// env returns the variable's value or def.
+func env(getenv func(string) string, name, def string) string {
+	if v := getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// envDuration returns the variable's duration or def; a value that is not a duration is
+// remembered and reported by validate.
+func (c *Config) envDuration(getenv func(string) string, name string, def time.Duration) time.Duration {
+	v := getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		c.envErrs = append(c.envErrs, fmt.Errorf("%s: %q is not a duration (e.g. 90s, 8h)", name, v))
+		return def
+	}
+	return d
+}
+
+// storageFlags registers the flags every database-using command has.
+func (c *Config) storageFlags(fs *flag.FlagSet, getenv func(string) string) {
+	fs.StringVar(&c.DataDir, "data-dir", env(getenv, "WEBNET_DATA_DIR", "./data"),
+		"directory for the SQLite database, keys and firmware images (WEBNET_DATA_DIR)")
+	fs.StringVar(&c.DatabaseURL, "database-url", env(getenv, "WEBNET_DATABASE_URL", ""),
+		"postgres://… to use PostgreSQL instead of SQLite in the data dir (WEBNET_DATABASE_URL)")
+	fs.StringVar(&c.LogFormat, "log-format", env(getenv, "WEBNET_LOG_FORMAT", "auto"),
+		"log format: auto (text on a terminal, JSON otherwise), text or json (WEBNET_LOG_FORMAT)")
+	fs.StringVar(&c.LogLevel, "log-level", env(getenv, "WEBNET_LOG_LEVEL", "info"),
+		"log level: debug, info, warn or error (WEBNET_LOG_LEVEL)")
+}
+
+// serveFlags registers the flags of the serve command.
+func (c *Config) serveFlags(fs *flag.FlagSet, getenv func(string) string) {
+	c.storageFlags(fs, getenv)
+	fs.StringVar(&c.Listen, "listen", env(getenv, "WEBNET_LISTEN", "127.0.0.1:8080"),
+		"address to listen on (WEBNET_LISTEN)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.envDuration(getenv, "WEBNET_SHUTDOWN_TIMEOUT", 15*time.Second),
+		"how long in-flight requests may finish after SIGINT/SIGTERM (WEBNET_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env(getenv, "WEBNET_TRUSTED_PROXIES", ""),
+		"comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed (WEBNET_TRUSTED_PROXIES)")
+	fs.DurationVar(&c.SessionIdle, "session-idle", c.envDuration(getenv, "WEBNET_SESSION_IDLE", 8*time.Hour),
+		"browser sessions end after this long without activity (WEBNET_SESSION_IDLE)")
+	fs.DurationVar(&c.SessionAbsolute, "session-absolute", c.envDuration(getenv, "WEBNET_SESSION_ABSOLUTE", 72*time.Hour),
+		"browser sessions end this long after sign-in, whatever the activity (WEBNET_SESSION_ABSOLUTE)")
+	fs.DurationVar(&c.LoginTokenTTL, "login-token-ttl", c.envDuration(getenv, "WEBNET_LOGIN_TOKEN_TTL", 30*24*time.Hour),
+		"lifetime of tokens from POST /api/auth/token/; -1s for no expiry (WEBNET_LOGIN_TOKEN_TTL)")
+}
+
+// validate checks the parsed configuration.
+func (c *Config) validate() error {
+	errs := append([]error(nil), c.envErrs...)
+	switch c.LogFormat {
+	case "auto", "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("--log-format: %q is not auto, text or json", c.LogFormat))
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.DatabaseURL == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir: must not be empty"))
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, errors.New("--database-url: only postgres:// URLs are supported; leave it empty for SQLite"))
+	}
+	if _, err := c.trustedProxies(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.ShutdownTimeout < 0 || c.SessionIdle < 0 || c.SessionAbsolute < 0 {
+		errs = append(errs, errors.New("durations must not be negative (except --login-token-ttl)"))
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) trustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range strings.Split(c.TrustedProxies, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is neither an address nor a CIDR", s)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
