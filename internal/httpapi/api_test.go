@@ -28,7 +28,7 @@ type env struct {
 
 const rootPassword = "correct horse battery staple"
 
-func newEnv(t *testing.T, db *store.DB) *env {
+func newEnv(t testing.TB, db *store.DB) *env {
 	t.Helper()
 	h, err := password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 2)
 	if err != nil {
@@ -64,7 +64,7 @@ type result struct {
 }
 
 // do sends a request; hdr is alternating header names and values.
-func (e *env) do(t *testing.T, method, path, body string, hdr ...string) result {
+func (e *env) do(t testing.TB, method, path, body string, hdr ...string) result {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -96,7 +96,7 @@ func (e *env) do(t *testing.T, method, path, body string, hdr ...string) result 
 }
 
 // token signs root in through the API and returns the key.
-func (e *env) token(t *testing.T) string {
+func (e *env) token(t testing.TB) string {
 	t.Helper()
 	r := e.do(t, "POST", "/api/auth/token/", `{"username":"root","password":"`+rootPassword+`"}`)
 	if r.status != 200 {

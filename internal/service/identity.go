@@ -44,6 +44,7 @@ type Identity struct {
 	clock  webnet.Clock
 	log    *slog.Logger
 	cfg    IdentityConfig
+	cache  *authCache
 }
 
 // NewIdentity returns an Identity, refusing a config without its dependencies.
@@ -64,7 +65,8 @@ func NewIdentity(cfg IdentityConfig) (*Identity, error) {
 		cfg.LoginTokenTTL = 30 * 24 * time.Hour
 	}
 	cfg.Throttle = cfg.Throttle.withDefaults()
-	return &Identity{db: cfg.DB, hasher: cfg.Hasher, clock: cfg.Clock, log: cfg.Logger, cfg: cfg}, nil
+	return &Identity{db: cfg.DB, hasher: cfg.Hasher, clock: cfg.Clock, log: cfg.Logger, cfg: cfg,
+		cache: newAuthCache(cfg.DB)}, nil
 }
 
 // errBadCredentials is the one answer to a wrong username, a wrong password and an inactive

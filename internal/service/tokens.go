@@ -94,14 +94,21 @@ func (s *Identity) AuthenticateToken(ctx context.Context, key string) (*Subject,
 	if len(key) != tokenKeyLen || !strings.HasPrefix(key, tokenPrefix) {
 		return nil, webnet.Errorf(webnet.EUnauthenticated, "Invalid token.")
 	}
-	t, u, err := s.db.Read().TokenByHash(ctx, hashKey(key))
-	if webnet.ErrorCode(err) == webnet.ENotFound {
-		return nil, webnet.Errorf(webnet.EUnauthenticated, "Invalid token.")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("authenticate token: %w", err)
-	}
+	h := hashKey(key)
 	now := s.clock.Now()
+	t, u, ok := s.cache.get(h, now)
+	if !ok {
+		gen := s.cache.generation()
+		pt, pu, err := s.db.Read().TokenByHash(ctx, h)
+		if webnet.ErrorCode(err) == webnet.ENotFound {
+			return nil, webnet.Errorf(webnet.EUnauthenticated, "Invalid token.")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("authenticate token: %w", err)
+		}
+		t, u = *pt, *pu
+		s.cache.put(h, t, u, now, gen)
+	}
 	if t.Expired(now) {
 		return nil, webnet.Errorf(webnet.EUnauthenticated, "Token has expired.")
 	}
@@ -109,12 +116,15 @@ func (s *Identity) AuthenticateToken(ctx context.Context, key string) (*Subject,
 		return nil, webnet.Errorf(webnet.EUnauthenticated, "User inactive or deleted.")
 	}
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= touchEvery {
-		if err := s.db.InTx(ctx, func(tx *store.Tx) error { return tx.TouchToken(ctx, t.ID, now) }); err != nil {
+		err := s.db.InTx(ctx, func(tx *store.Tx) error { return tx.TouchToken(ctx, t.ID, now) })
+		if err != nil {
 			// Recording use is bookkeeping; it must not refuse a valid request.
 			s.log.WarnContext(ctx, "record token use", "token_id", t.ID, "err", err)
+		} else {
+			s.cache.touched(h, now)
 		}
 	}
-	return &Subject{User: u, TokenID: t.ID}, nil
+	return &Subject{User: &u, TokenID: t.ID}, nil
 }
 
 // ListTokens returns a page of the signed-in user's own tokens (never their keys) and how

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -26,6 +27,8 @@ type Config struct {
 	DataDir string
 	// MaxOpenConns bounds the PostgreSQL pool (default 20).
 	MaxOpenConns int
+	// Logger receives the store's own warnings (listener reconnects).
+	Logger *slog.Logger
 }
 
 // DB is an open database: a write pool for transactions and a read pool for queries outside
@@ -36,10 +39,16 @@ type DB struct {
 	dialect Dialect
 	w, r    *sql.DB
 	closers []*sql.DB
+	url     string // PostgreSQL: for the notification listener's own connection
+	hub     *hub
+	log     *slog.Logger
 }
 
 // Open opens (and, for SQLite, creates) the database described by cfg. It does not migrate.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	if strings.HasPrefix(cfg.URL, "postgres://") || strings.HasPrefix(cfg.URL, "postgresql://") {
 		return openPostgres(ctx, cfg)
 	}
@@ -61,7 +70,8 @@ func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
 	pool.SetMaxOpenConns(n)
 	pool.SetMaxIdleConns(min(n, 5))
 	pool.SetConnMaxIdleTime(5 * time.Minute)
-	db := &DB{dialect: Postgres, w: pool, r: pool, closers: []*sql.DB{pool}}
+	db := &DB{dialect: Postgres, w: pool, r: pool, closers: []*sql.DB{pool}, url: cfg.URL,
+		hub: &hub{subs: map[int]func(Notification){}}, log: cfg.Logger}
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
@@ -102,7 +112,7 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
-	db := &DB{dialect: SQLite, w: w, closers: []*sql.DB{w}}
+	db := &DB{dialect: SQLite, w: w, closers: []*sql.DB{w}, hub: &hub{subs: map[int]func(Notification){}}, log: cfg.Logger}
 	// Create the file and switch it to WAL through the writer before readers open it.
 	if err := w.PingContext(ctx); err != nil {
 		db.Close()
@@ -175,7 +185,8 @@ func (db *DB) Read() Q { return Q{ex: db.r, d: db.dialect} }
 // Tx is a write transaction. Every multi-row change in webnet runs in one.
 type Tx struct {
 	Q
-	tx *sql.Tx
+	tx      *sql.Tx
+	pending *[]Notification
 }
 
 // SQL returns the underlying transaction, for libraries that must write in it (the job queue).
@@ -197,11 +208,15 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 			_ = stx.Rollback()
 		}
 	}()
-	if err = fn(&Tx{Q: Q{ex: stx, d: db.dialect}, tx: stx}); err != nil {
+	var pending []Notification
+	if err = fn(&Tx{Q: Q{ex: stx, d: db.dialect}, tx: stx, pending: &pending}); err != nil {
 		return err
 	}
 	if err = stx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	for _, n := range pending {
+		db.hub.publish(n)
 	}
 	return nil
 }

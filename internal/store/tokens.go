@@ -81,5 +81,8 @@ func (q Q) TokensOfUser(ctx context.Context, userID int64, page webnet.Page) ([]
 
 // DeleteToken deletes a token of userID; another user's token is not_found.
 func (tx *Tx) DeleteToken(ctx context.Context, userID, id int64) error {
-	return tx.updateOne(ctx, "Token", `DELETE FROM api_tokens WHERE id = ? AND user_id = ?`, id, userID)
+	if err := tx.updateOne(ctx, "Token", `DELETE FROM api_tokens WHERE id = ? AND user_id = ?`, id, userID); err != nil {
+		return err
+	}
+	return tx.NotifyAuth(ctx, userID)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"webnet/internal/webnet"
@@ -89,7 +90,20 @@ func (tx *Tx) CreateUser(ctx context.Context, u *webnet.User) error {
 
 // SetUserPassword replaces a user's password hash.
 func (tx *Tx) SetUserPassword(ctx context.Context, id int64, hash string) error {
-	return tx.updateOne(ctx, "User", `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
+	if err := tx.updateOne(ctx, "User", `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id); err != nil {
+		return err
+	}
+	return tx.NotifyAuth(ctx, id)
+}
+
+// TopicAuth is the notification topic of changes to a user's standing (flags, password,
+// tokens, memberships): caches of authenticated users drop the user named in the payload.
+const TopicAuth = "auth"
+
+// NotifyAuth tells every process that what authenticates or authorizes user id changed. The
+// store's own methods that make such changes call it, so no caller can forget.
+func (tx *Tx) NotifyAuth(ctx context.Context, id int64) error {
+	return tx.Notify(ctx, TopicAuth, "user:"+strconv.FormatInt(id, 10))
 }
 
 // SetUserLastLogin records a successful sign-in.
@@ -99,8 +113,11 @@ func (tx *Tx) SetUserLastLogin(ctx context.Context, id int64, at time.Time) erro
 
 // SetUserFlags sets a user's active, staff and superuser flags.
 func (tx *Tx) SetUserFlags(ctx context.Context, id int64, active, staff, superuser bool) error {
-	return tx.updateOne(ctx, "User", `UPDATE users SET is_active = ?, is_staff = ?, is_superuser = ? WHERE id = ?`,
-		active, staff, superuser, id)
+	if err := tx.updateOne(ctx, "User", `UPDATE users SET is_active = ?, is_staff = ?, is_superuser = ? WHERE id = ?`,
+		active, staff, superuser, id); err != nil {
+		return err
+	}
+	return tx.NotifyAuth(ctx, id)
 }
 
 // updateOne runs an UPDATE or DELETE that must touch exactly one row; none is not_found.

@@ -1,0 +1,133 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Notifications tell every process of a deployment that something changed, so that caches
+// can drop what they hold. A transaction queues them with Tx.Notify; they are delivered only
+// if it commits: to this process's subscribers right after the commit, and on PostgreSQL to
+// every other process through NOTIFY, which PostgreSQL also delivers only on commit.
+
+// pgChannel is the one PostgreSQL channel webnet uses; the topic travels in the payload.
+const pgChannel = "webnet_events"
+
+// Notification is one change: a topic (say "auth") and a short payload (say "user:5").
+// PostgreSQL limits payloads to 8000 bytes: carry ids, never rows.
+type Notification struct {
+	Topic   string
+	Payload string
+	// Reset, when true, means notifications may have been lost (the listener's connection
+	// dropped or was re-established): subscribers must drop everything they cached.
+	Reset bool
+}
+
+// hub fans notifications out to this process's subscribers.
+type hub struct {
+	mu     sync.RWMutex
+	next   int
+	subs   map[int]func(Notification)
+	remote atomic.Bool // PostgreSQL: the listener is connected, so remote changes arrive
+}
+
+func (h *hub) publish(n Notification) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, fn := range h.subs {
+		fn(n)
+	}
+}
+
+// Subscribe calls fn for every notification delivered to this process (fn must be quick
+// and must not block) and returns a function that ends the subscription.
+func (db *DB) Subscribe(fn func(Notification)) (cancel func()) {
+	h := db.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	id := h.next
+	h.next++
+	h.subs[id] = fn
+	return func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		delete(h.subs, id)
+	}
+}
+
+// NotificationsReliable reports whether a change committed by any process reaches this
+// process's subscribers: always on SQLite (one process), and on PostgreSQL while Listen is
+// connected. Caches must not serve entries while this is false.
+func (db *DB) NotificationsReliable() bool {
+	return db.dialect == SQLite || db.hub.remote.Load()
+}
+
+// Notify queues a notification, delivered if and only if tx commits.
+func (tx *Tx) Notify(ctx context.Context, topic, payload string) error {
+	if strings.ContainsRune(topic, ' ') || len(topic)+len(payload) > 7000 {
+		return fmt.Errorf("notify: bad topic %q or payload too long", topic)
+	}
+	if tx.d == Postgres {
+		if _, err := tx.exec(ctx, `SELECT pg_notify(?, ?)`, pgChannel, topic+" "+payload); err != nil {
+			return fmt.Errorf("notify: %w", err)
+		}
+	}
+	*tx.pending = append(*tx.pending, Notification{Topic: topic, Payload: payload})
+	return nil
+}
+
+// Listen delivers other processes' notifications to this process's subscribers until ctx is
+// done, reconnecting with backoff. On SQLite it returns at once: there is no other process.
+// Every (re)connection and every loss is announced to subscribers as a Reset.
+func (db *DB) Listen(ctx context.Context) error {
+	if db.dialect != Postgres {
+		return nil
+	}
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := db.listenOnce(ctx)
+		db.hub.remote.Store(false)
+		db.hub.publish(Notification{Reset: true})
+		if ctx.Err() != nil {
+			return nil
+		}
+		db.log.Warn("notification listener disconnected; retrying", "err", err, "in", backoff.String())
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+	return nil
+}
+
+func (db *DB) listenOnce(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	conn, err := pgx.Connect(cctx, db.url)
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+pgChannel); err != nil {
+		return err
+	}
+	// Changes made before LISTEN took effect were not heard: drop caches, then trust.
+	db.hub.publish(Notification{Reset: true})
+	db.hub.remote.Store(true)
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		topic, payload, _ := strings.Cut(n.Payload, " ")
+		db.hub.publish(Notification{Topic: topic, Payload: payload})
+	}
+}
