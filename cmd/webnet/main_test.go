@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -213,7 +214,7 @@ func TestCommands(t *testing.T) {
 	if code, _, _ := runCLI(t, "", env, "frobnicate"); code != 2 {
 		t.Errorf("unknown command: exit %d", code)
 	}
-	if code, out, errOut := runCLI(t, "", env, "migrate"); code != 0 || !strings.Contains(out, "schema version 1") {
+	if code, out, errOut := runCLI(t, "", env, "migrate"); code != 0 || !strings.Contains(out, fmt.Sprintf("schema version %d", store.LatestVersion())) {
 		t.Fatalf("migrate: %d %q %q", code, out, errOut)
 	}
 	if code, _, errOut := runCLI(t, "", map[string]string{"WEBNET_DATA_DIR": dir, "WEBNET_SESSION_IDLE": "soon"}, "serve"); code != 2 || !strings.Contains(errOut, "WEBNET_SESSION_IDLE") {

@@ -41,6 +41,21 @@ type errorBody struct {
 	Error  string            `json:"error"`
 	Code   string            `json:"code"`
 	Fields map[string]string `json:"fields,omitempty"`
+	extra  map[string]any
+}
+
+// MarshalJSON adds the error's extra members (say "devices") beside the standard ones.
+func (b errorBody) MarshalJSON() ([]byte, error) {
+	m := map[string]any{"error": b.Error, "code": b.Code}
+	if len(b.Fields) > 0 {
+		m["fields"] = b.Fields
+	}
+	for k, v := range b.extra {
+		if _, taken := m[k]; !taken {
+			m[k] = v
+		}
+	}
+	return json.Marshal(m)
 }
 
 // WriteError renders err as the API's JSON error. Internal errors are logged with the
@@ -51,6 +66,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	var e *webnet.Error
 	if errors.As(err, &e) {
 		body.Fields = e.Fields
+		body.extra = e.Extra
 		if e.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 		}

@@ -6,7 +6,9 @@ package service
 
 import (
 	"context"
+	"sync"
 
+	"webnet/internal/authz"
 	"webnet/internal/webnet"
 )
 
@@ -20,6 +22,11 @@ type Subject struct {
 	// SessionHash identifies the browser session that authenticated the request, if any.
 	SessionHash string
 	system      bool
+
+	// The subject's grants, compiled once per request by Access.Grants.
+	grantsOnce sync.Once
+	grants     *authz.Grants
+	grantsErr  error
 }
 
 // System is the subject of work webnet does on its own account: command-line administration,

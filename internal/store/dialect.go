@@ -104,6 +104,15 @@ func (d Dialect) migrationLock() string {
 	return ""
 }
 
+// forUpdate is the row-lock suffix of a SELECT inside a write transaction. SQLite needs
+// none: its write transaction already excludes every other writer.
+func (d Dialect) forUpdate() string {
+	if d == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
 // isUniqueViolation reports whether err is a unique or primary-key constraint failure.
 func isUniqueViolation(err error) bool {
 	var pe *pgconn.PgError

@@ -31,7 +31,10 @@ type Error struct {
 	Fields map[string]string
 	// RetryAfter, for ERateLimited, is how many whole seconds the caller should wait.
 	RetryAfter int
-	Err        error
+	// Extra holds further top-level members of the error body, such as the denied device ids
+	// of a bulk action ("devices") or the plan a confirmation needs ("plan").
+	Extra map[string]any
+	Err   error
 }
 
 // Error implements error. It includes the cause, so logs see it; clients only see Message.

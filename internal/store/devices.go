@@ -1,0 +1,206 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"webnet/internal/authz"
+	"webnet/internal/webnet"
+)
+
+const deviceColumns = `d.id, d.customer_id, d.device_group_id, d.name, d.address, d.port, d.platform, d.credential_id,
+	d.enabled, d.vendor, d.model, d.serial, d.os_version, d.uptime, d.last_sync_at, d.last_backup_at, d.created_at, d.updated_at`
+
+func scanDevice(s scanner, d *webnet.Device) error {
+	var group, cred sql.NullInt64
+	var sync, backup sql.NullTime
+	if err := s.Scan(&d.ID, &d.CustomerID, &group, &d.Name, &d.Address, &d.Port, &d.Platform, &cred, &d.Enabled,
+		&d.Vendor, &d.Model, &d.Serial, &d.OSVersion, &d.Uptime, &sync, &backup, &d.CreatedAt, &d.UpdatedAt); err != nil {
+		return err
+	}
+	d.DeviceGroupID, d.CredentialID = nullInt(group), nullInt(cred)
+	d.LastSyncAt, d.LastBackupAt = nullTime(sync), nullTime(backup)
+	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+	return nil
+}
+
+func deviceWriteErr(err error, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case isUniqueViolation(err):
+		return &webnet.Error{Code: webnet.EConflict, Message: "A device with that name already exists in the customer.",
+			Fields: map[string]string{"name": "Already taken."}}
+	case isForeignKeyViolation(err):
+		return webnet.Errorf(webnet.ENotFound, "Device group or credential not found in the device's customer.")
+	}
+	return fmt.Errorf("%s device: %w", what, err)
+}
+
+// CreateDevice inserts d and sets its ID.
+func (tx *Tx) CreateDevice(ctx context.Context, d *webnet.Device) error {
+	err := tx.queryRow(ctx, `INSERT INTO devices (customer_id, device_group_id, name, address, port, platform,
+		credential_id, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		d.CustomerID, d.DeviceGroupID, d.Name, d.Address, d.Port, d.Platform, d.CredentialID, d.Enabled,
+		d.CreatedAt, d.UpdatedAt).Scan(&d.ID)
+	return deviceWriteErr(err, "insert")
+}
+
+// UpdateDevice writes d's editable fields.
+func (tx *Tx) UpdateDevice(ctx context.Context, d *webnet.Device) error {
+	res, err := tx.exec(ctx, `UPDATE devices SET device_group_id = ?, name = ?, address = ?, port = ?, platform = ?,
+		credential_id = ?, enabled = ?, updated_at = ? WHERE id = ?`,
+		d.DeviceGroupID, d.Name, d.Address, d.Port, d.Platform, d.CredentialID, d.Enabled, d.UpdatedAt, d.ID)
+	if err := deviceWriteErr(err, "update"); err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return webnet.Errorf(webnet.ENotFound, "Device not found.")
+	}
+	return nil
+}
+
+// DeleteDevices deletes the devices with ids and returns how many went.
+func (tx *Tx) DeleteDevices(ctx context.Context, ids []int64) (int64, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	res, err := tx.exec(ctx, `DELETE FROM devices WHERE id IN (`+placeholders(len(ids))+`)`, int64Args(ids)...)
+	if err != nil {
+		return 0, fmt.Errorf("delete devices: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// DeviceByID returns the device with id, whoever may see it: callers authorize.
+func (q Q) DeviceByID(ctx context.Context, id int64) (*webnet.Device, error) {
+	var d webnet.Device
+	if err := scanDevice(q.queryRow(ctx, `SELECT `+deviceColumns+` FROM devices d WHERE d.id = ?`, id), &d); err != nil {
+		return nil, notFound(err, "Device")
+	}
+	return &d, nil
+}
+
+// DevicesByIDs returns the devices with those ids that exist, in id order.
+func (q Q) DevicesByIDs(ctx context.Context, ids []int64) ([]webnet.Device, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := q.query(ctx, `SELECT `+deviceColumns+` FROM devices d WHERE d.id IN (`+placeholders(len(ids))+`) ORDER BY d.id`,
+		int64Args(ids)...)
+	if err != nil {
+		return nil, fmt.Errorf("devices by id: %w", err)
+	}
+	defer rows.Close()
+	var out []webnet.Device
+	for rows.Next() {
+		var d webnet.Device
+		if err := scanDevice(rows, &d); err != nil {
+			return nil, fmt.Errorf("scan device: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// DeviceQuery holds the list filters of GET /api/devices/.
+type DeviceQuery struct {
+	CustomerID    *int64
+	DeviceGroupID *int64
+	Ungrouped     bool
+	Platform      string
+	Enabled       *bool
+	OSVersion     string
+	Search        string // matches name or address (case-insensitive substring)
+}
+
+// ListDevices returns one page of the devices allowed by visible (from authz) and matching
+// dq, ordered by name, with the total count. Filtering, counting and paging happen in SQL.
+func (q Q) ListDevices(ctx context.Context, visible authz.Filter, dq DeviceQuery, page webnet.Page) ([]webnet.Device, int, error) {
+	vis, args, err := visible.Where()
+	if err != nil {
+		return nil, 0, err
+	}
+	conds := []string{vis}
+	add := func(cond string, v ...any) { conds = append(conds, cond); args = append(args, v...) }
+	if dq.CustomerID != nil {
+		add("d.customer_id = ?", *dq.CustomerID)
+	}
+	if dq.DeviceGroupID != nil {
+		add("d.device_group_id = ?", *dq.DeviceGroupID)
+	}
+	if dq.Ungrouped {
+		add("d.device_group_id IS NULL")
+	}
+	if dq.Platform != "" {
+		add("d.platform = ?", dq.Platform)
+	}
+	if dq.Enabled != nil {
+		add("d.enabled = ?", *dq.Enabled)
+	}
+	if dq.OSVersion != "" {
+		add("d.os_version = ?", dq.OSVersion)
+	}
+	if dq.Search != "" {
+		pat := "%" + escapeLike(strings.ToLower(dq.Search)) + "%"
+		add(`(LOWER(d.name) LIKE ? ESCAPE '\' OR LOWER(d.address) LIKE ? ESCAPE '\')`, pat, pat)
+	}
+	where := strings.Join(conds, " AND ")
+	var total int
+	if err := q.queryRow(ctx, `SELECT COUNT(*) FROM devices d WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count devices: %w", err)
+	}
+	rows, err := q.query(ctx, `SELECT `+deviceColumns+` FROM devices d WHERE `+where+` ORDER BY d.name, d.id LIMIT ? OFFSET ?`,
+		append(args, page.Limit, page.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list devices: %w", err)
+	}
+	defer rows.Close()
+	out := []webnet.Device{}
+	for rows.Next() {
+		var d webnet.Device
+		if err := scanDevice(rows, &d); err != nil {
+			return nil, 0, fmt.Errorf("scan device: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, total, rows.Err()
+}
+
+// DeviceIDs returns the ids of every device the filter allows (for tests of the filter).
+func (q Q) DeviceIDs(ctx context.Context, visible authz.Filter) ([]int64, error) {
+	vis, args, err := visible.Where()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.query(ctx, `SELECT d.id FROM devices d WHERE `+vis+` ORDER BY d.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("device ids: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
+
+func int64Args(ids []int64) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
+}
