@@ -16,6 +16,7 @@ import (
 
 	"webnet/internal/httpapi"
 	"webnet/internal/password"
+	"webnet/internal/secret"
 	"webnet/internal/service"
 	"webnet/internal/store"
 	"webnet/internal/ui"
@@ -35,6 +36,7 @@ type Main struct {
 
 	db       *store.DB
 	identity *service.Identity
+	core     *service.Core
 	handler  http.Handler
 	ln       net.Listener
 }
@@ -79,7 +81,20 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	api, err := httpapi.New(httpapi.Config{Identity: m.identity, Health: health, Logger: m.Logger, Version: version()})
+	keyring, err := secret.LoadKeyring(m.Config.DataDir, m.Config.SecretKey)
+	if err != nil {
+		return fmt.Errorf("credential keys: %w", err)
+	}
+	access, err := service.NewAccess(m.db)
+	if err != nil {
+		return err
+	}
+	m.core, err = service.NewCore(service.CoreConfig{DB: m.db, Access: access, Clock: m.Clock, Keyring: keyring,
+		Jobs: service.QueuedJobs{Clock: m.Clock}, Logger: m.Logger})
+	if err != nil {
+		return err
+	}
+	api, err := httpapi.New(httpapi.Config{Identity: m.identity, Core: m.core, Health: health, Logger: m.Logger, Version: version()})
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,9 @@ type Config struct {
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
 	LoginTokenTTL   time.Duration
+	// SecretKey is WEBNET_SECRET_KEY: the credential encryption key(s), when not in the data
+	// dir's secret.keys. Only from the environment, never a flag (flags show in ps).
+	SecretKey string
 
 	envErrs []error // WEBNET_* values that could not be parsed
 }
@@ -51,6 +54,7 @@ func (c *Config) envDuration(getenv func(string) string, name string, def time.D
 
 // storageFlags registers the flags every database-using command has.
 func (c *Config) storageFlags(fs *flag.FlagSet, getenv func(string) string) {
+	c.SecretKey = getenv("WEBNET_SECRET_KEY")
 	fs.StringVar(&c.DataDir, "data-dir", env(getenv, "WEBNET_DATA_DIR", "./data"),
 		"directory for the SQLite database, keys and firmware images (WEBNET_DATA_DIR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env(getenv, "WEBNET_DATABASE_URL", ""),

@@ -12,9 +12,10 @@ import (
 	"webnet/internal/webnet"
 )
 
-// Config configures the API. Identity and Health are required.
+// Config configures the API. Identity, Core and Health are required.
 type Config struct {
 	Identity *service.Identity
+	Core     *service.Core
 	Health   *service.Health
 	Logger   *slog.Logger
 	Version  string
@@ -25,6 +26,7 @@ type Config struct {
 // API serves /api/ and the health probes.
 type API struct {
 	id      *service.Identity
+	core    *service.Core
 	health  *service.Health
 	log     *slog.Logger
 	version string
@@ -33,8 +35,8 @@ type API struct {
 
 // New returns the API, refusing a config without its dependencies.
 func New(cfg Config) (*API, error) {
-	if cfg.Identity == nil || cfg.Health == nil {
-		return nil, errors.New("httpapi: Identity and Health are required")
+	if cfg.Identity == nil || cfg.Core == nil || cfg.Health == nil {
+		return nil, errors.New("httpapi: Identity, Core and Health are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -42,7 +44,7 @@ func New(cfg Config) (*API, error) {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
 	}
-	return &API{id: cfg.Identity, health: cfg.Health, log: cfg.Logger, version: cfg.Version, maxBody: cfg.MaxBody}, nil
+	return &API{id: cfg.Identity, core: cfg.Core, health: cfg.Health, log: cfg.Logger, version: cfg.Version, maxBody: cfg.MaxBody}, nil
 }
 
 // access says who may reach a route at all; the service decides everything finer.

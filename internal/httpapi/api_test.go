@@ -5,56 +5,15 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"webnet/internal/httpapi"
-	"webnet/internal/password"
 	"webnet/internal/service"
 	"webnet/internal/store"
 	"webnet/internal/store/storetest"
-	"webnet/internal/webnet"
 )
-
-type env struct {
-	srv   *httptest.Server
-	id    *service.Identity
-	db    *store.DB
-	clock *webnet.ManualClock
-}
-
-const rootPassword = "correct horse battery staple"
-
-func newEnv(t testing.TB, db *store.DB) *env {
-	t.Helper()
-	h, err := password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := webnet.NewManualClock(time.Now())
-	id, err := service.NewIdentity(service.IdentityConfig{DB: db, Hasher: h, Clock: clock,
-		Throttle: service.ThrottlePolicy{PerUser: 3, PerAddress: 10, Window: time.Minute}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	health, _ := service.NewHealth(db)
-	api, err := httpapi.New(httpapi.Config{Identity: id, Health: health, Version: "test", MaxBody: 4096})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	api.Register(mux)
-	mux.HandleFunc("POST /test/cookie-only", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	srv := httptest.NewServer(httpapi.Wrap(httpapi.JSONFallback(mux), httpapi.MiddlewareConfig{Identity: id}))
-	t.Cleanup(srv.Close)
-	if _, err := id.CreateSuperuser(service.WithSubject(context.Background(), service.System()), "root", "", rootPassword); err != nil {
-		t.Fatal(err)
-	}
-	return &env{srv: srv, id: id, db: db, clock: clock}
-}
 
 type result struct {
 	status int

@@ -121,6 +121,13 @@ func (db *DB) Migrate(ctx context.Context) (applied []int, err error) {
 			}
 			applied = append(applied, m.Version)
 		}
+		// The catalog lives in the schema from version 2 on; migrate keeps it current
+		// (init-device-group-permissions does the same on demand).
+		if latest >= 2 {
+			if _, err := tx.InitCatalog(ctx, now); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	return applied, err
