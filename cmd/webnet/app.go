@@ -90,7 +90,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.core, err = service.NewCore(service.CoreConfig{DB: m.db, Access: access, Clock: m.Clock, Keyring: keyring,
-		Jobs: service.QueuedJobs{Clock: m.Clock}, Logger: m.Logger})
+		Hasher: hasher, Jobs: service.QueuedJobs{Clock: m.Clock}, Logger: m.Logger})
 	if err != nil {
 		return err
 	}

@@ -65,6 +65,10 @@ Commands:
   serve             run the web UI and API (migrates the database first)
   migrate           apply pending database migrations
   createsuperuser   create a superuser account
+  init-device-group-permissions
+                    write the permission catalog and the default bundles (migrate does it too)
+  audit verify      recompute the audit hash chain
+  keys rotate       add a new credential key and re-encrypt every secret under it
   version           print the version
 
 Run "webnet <command> --help" for a command's flags. Every flag can also be set by the
@@ -87,6 +91,12 @@ func (c cli) run(ctx context.Context, args []string) int {
 		err = c.migrate(ctx, rest)
 	case "createsuperuser":
 		err = c.createSuperuser(ctx, rest)
+	case "init-device-group-permissions":
+		err = c.initDeviceGroupPermissions(ctx, rest)
+	case "audit":
+		err = c.audit(ctx, rest)
+	case "keys":
+		err = c.keys(ctx, rest)
 	case "version":
 		err = c.printVersion(rest)
 	case "help", "-h", "-help", "--help":

@@ -32,7 +32,11 @@ func startMain(t *testing.T, d store.Dialect) (string, string) {
 	t.Helper()
 	sc := storetest.Config(t, d)
 	var stderr bytes.Buffer
-	m := &Main{Config: Config{DataDir: sc.DataDir, DatabaseURL: sc.URL, Listen: "127.0.0.1:0", ShutdownTimeout: time.Second},
+	dataDir := sc.DataDir
+	if dataDir == "" {
+		dataDir = t.TempDir() // PostgreSQL: the data dir still holds the credential keys
+	}
+	m := &Main{Config: Config{DataDir: dataDir, DatabaseURL: sc.URL, Listen: "127.0.0.1:0", ShutdownTimeout: time.Second},
 		Stderr: &stderr, HashParams: testHash}
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := m.Open(ctx); err != nil {
@@ -203,7 +207,7 @@ func TestCommands(t *testing.T) {
 	if code, out, _ := runCLI(t, "", env, "version"); code != 0 || !strings.HasPrefix(out, "webnet ") {
 		t.Fatalf("version: %d %q", code, out)
 	}
-	for _, cmd := range []string{"serve", "migrate", "createsuperuser", "version"} {
+	for _, cmd := range []string{"serve", "migrate", "createsuperuser", "version", "init-device-group-permissions"} {
 		if code, _, errOut := runCLI(t, "", env, cmd, "--help"); code != 0 || !strings.Contains(errOut, "Usage: webnet "+cmd) {
 			t.Errorf("%s --help: %d %q", cmd, code, errOut)
 		}
@@ -216,6 +220,9 @@ func TestCommands(t *testing.T) {
 	}
 	if code, out, errOut := runCLI(t, "", env, "migrate"); code != 0 || !strings.Contains(out, fmt.Sprintf("schema version %d", store.LatestVersion())) {
 		t.Fatalf("migrate: %d %q %q", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, "", env, "init-device-group-permissions"); code != 0 || !strings.Contains(out, "permission catalog up to date") {
+		t.Fatalf("init-device-group-permissions: %d %q %q", code, out, errOut)
 	}
 	if code, _, errOut := runCLI(t, "", map[string]string{"WEBNET_DATA_DIR": dir, "WEBNET_SESSION_IDLE": "soon"}, "serve"); code != 2 || !strings.Contains(errOut, "WEBNET_SESSION_IDLE") {
 		t.Fatalf("bad duration in the environment: %d %q", code, errOut)

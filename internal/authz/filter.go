@@ -14,6 +14,25 @@ import (
 type Filter struct {
 	sql  string
 	args []any
+	plan *CountPlan
+}
+
+// CountPlan describes the rows of a device filter by whole customers and groups, so that a
+// list without further conditions can be counted from per-customer and per-group device
+// counts instead of row by row. The parts never overlap.
+type CountPlan struct {
+	All              bool    // every device (staff, superusers)
+	Customers        []int64 // every device of these customers
+	GroupedCustomers []int64 // every grouped device of these customers
+	Groups           []int64 // every device of these device groups
+}
+
+// CountPlan returns the filter's count plan, if it has one.
+func (f Filter) CountPlan() (CountPlan, bool) {
+	if f.plan == nil {
+		return CountPlan{}, false
+	}
+	return *f.plan, true
 }
 
 // ErrNoFilter is what the store answers to a zero Filter.
@@ -35,11 +54,12 @@ func All() Filter { return Filter{sql: "1=1"} }
 // device-group columns are customerCol and groupCol. It is the same procedure, step by step:
 // a property test checks that both agree on random data.
 func (g *Grants) DeviceFilter(p webnet.Perm, customerCol, groupCol string) Filter {
+	plan := &CountPlan{}
 	if !g.Active {
-		return Filter{sql: "1=0"}
+		return Filter{sql: "1=0", plan: plan}
 	}
 	if g.Superuser || g.Staff {
-		return Filter{sql: "1=1"}
+		return Filter{sql: "1=1", plan: &CountPlan{All: true}}
 	}
 	var parts []string
 	var args []any
@@ -49,9 +69,11 @@ func (g *Grants) DeviceFilter(p webnet.Perm, customerCol, groupCol string) Filte
 		case c.Role == webnet.RoleAdmin: // step 4
 			parts = append(parts, customerCol+" = ?")
 			args = append(args, cid)
+			plan.Customers = append(plan.Customers, cid)
 		case webnet.RoleGrant(c.Role).Has(p) || c.Wide.Has(p): // steps 5, 6, 7
 			parts = append(parts, "("+customerCol+" = ? AND "+groupCol+" IS NOT NULL)")
 			args = append(args, cid)
+			plan.GroupedCustomers = append(plan.GroupedCustomers, cid)
 		default: // steps 5, 8
 			var ids []int64
 			for gid, perms := range c.Groups {
@@ -68,12 +90,13 @@ func (g *Grants) DeviceFilter(p webnet.Perm, customerCol, groupCol string) Filte
 			for _, id := range ids {
 				args = append(args, id)
 			}
+			plan.Groups = append(plan.Groups, ids...)
 		}
 	}
 	if len(parts) == 0 {
-		return Filter{sql: "1=0"}
+		return Filter{sql: "1=0", plan: plan}
 	}
-	return Filter{sql: "(" + strings.Join(parts, " OR ") + ")", args: args}
+	return Filter{sql: "(" + strings.Join(parts, " OR ") + ")", args: args, plan: plan}
 }
 
 // DeviceGroupFilter is SeesDeviceGroup as SQL over a device_groups table with the given id

@@ -61,6 +61,10 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // handle registers h for pattern behind the access check. Every API route goes through here,
 // so none can forget authentication or error rendering.
 func (a *API) handle(mux *http.ServeMux, pattern string, acc access, h handlerFunc) {
+	if strings.HasSuffix(pattern, "/") {
+		// A trailing slash would make the pattern match the whole subtree; API paths are exact.
+		pattern += "{$}"
+	}
 	mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if acc == signedIn {
 			if sub := service.SubjectFrom(r.Context()); sub == nil || sub.User == nil {
@@ -85,6 +89,11 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.handle(mux, "GET /api/tokens/", signedIn, a.listTokens)
 	a.handle(mux, "POST /api/tokens/", signedIn, a.createToken)
 	a.handle(mux, "DELETE /api/tokens/{id}/", signedIn, a.deleteToken)
+	a.registerDevices(mux)
+	a.registerDeviceGroups(mux)
+	a.registerAudit(mux)
+	a.registerCredentials(mux)
+	a.registerAdmin(mux)
 }
 
 // JSONFallback wraps mux so that unknown paths and wrong methods under /api/ get the JSON

@@ -87,3 +87,8 @@ func jsonKind(goKind string) string {
 	}
 	return "number"
 }
+
+// errUnknownField is the error of a field the endpoint does not take.
+func errUnknownField(name string) error {
+	return webnet.Invalid("Unknown field in request body.", map[string]string{name: "Unknown field."})
+}

@@ -50,7 +50,7 @@ func newEnv(t testing.TB, db *store.DB) *env {
 		t.Fatal(err)
 	}
 	core, err := service.NewCore(service.CoreConfig{DB: db, Access: access, Clock: clock, Keyring: keyring,
-		Jobs: service.QueuedJobs{Clock: clock}})
+		Hasher: h, Jobs: service.QueuedJobs{Clock: clock}})
 	if err != nil {
 		t.Fatal(err)
 	}

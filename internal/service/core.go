@@ -8,18 +8,20 @@ import (
 	"log/slog"
 
 	"webnet/internal/authz"
+	"webnet/internal/password"
 	"webnet/internal/secret"
 	"webnet/internal/store"
 	"webnet/internal/webnet"
 )
 
 // CoreConfig configures Core. DB, Access and Clock are required; Keyring is required for
-// credentials.
+// credentials and Hasher for creating users and changing their passwords.
 type CoreConfig struct {
 	DB      *store.DB
 	Access  *Access
 	Clock   webnet.Clock
 	Keyring *secret.Keyring
+	Hasher  *password.Hasher
 	Jobs    JobService
 	Logger  *slog.Logger
 }
@@ -32,6 +34,7 @@ type Core struct {
 	access  *Access
 	clock   webnet.Clock
 	keyring *secret.Keyring
+	hasher  *password.Hasher
 	jobs    JobService
 	log     *slog.Logger
 }
@@ -47,7 +50,7 @@ func NewCore(cfg CoreConfig) (*Core, error) {
 	if cfg.Jobs == nil {
 		cfg.Jobs = QueuedJobs{}
 	}
-	return &Core{db: cfg.DB, access: cfg.Access, clock: cfg.Clock, keyring: cfg.Keyring, jobs: cfg.Jobs, log: cfg.Logger}, nil
+	return &Core{db: cfg.DB, access: cfg.Access, clock: cfg.Clock, keyring: cfg.Keyring, hasher: cfg.Hasher, jobs: cfg.Jobs, log: cfg.Logger}, nil
 }
 
 // entry is an audit record in the making.

@@ -18,7 +18,7 @@ type DeviceDetail struct {
 
 // ListDevices returns a page of the devices the caller may see, filtered in the query.
 // Any signed-in user may call it. Errors: unauthenticated.
-func (c *Core) ListDevices(ctx context.Context, dq store.DeviceQuery, page webnet.Page) ([]webnet.Device, int, error) {
+func (c *Core) ListDevices(ctx context.Context, dq webnet.DeviceQuery, page webnet.Page) ([]webnet.Device, int, error) {
 	g, err := c.grants(ctx)
 	if err != nil {
 		return nil, 0, err
@@ -159,6 +159,26 @@ func (c *Core) CreateDevice(ctx context.Context, in DeviceInput) (*DeviceDetail,
 		return nil, err
 	}
 	return &DeviceDetail{Device: *d, UserPermissions: g.Perms(authz.TargetOf(d)).Codenames()}, nil
+}
+
+// AuthorizeDeviceChange answers what UpdateDevice would answer about the caller before
+// reading the body: not_found for an invisible device, forbidden (audited) without
+// change_device. Handlers call it first so that a caller without the permission never learns
+// what a valid body would be. Errors: unauthenticated, not_found, forbidden.
+func (c *Core) AuthorizeDeviceChange(ctx context.Context, id int64) error {
+	g, err := c.grants(ctx)
+	if err != nil {
+		return err
+	}
+	d, err := c.visibleDevice(ctx, c.db.Read(), g, id)
+	if err != nil {
+		return err
+	}
+	if !g.Can(webnet.PermChangeDevice, authz.TargetOf(d)) {
+		e := entry{action: "device.update", objectType: "device", objectID: d.ID, repr: d.Name, customerID: d.CustomerID}
+		return c.denied(ctx, e, forbidden("You do not have permission to change this device."))
+	}
+	return nil
 }
 
 // DevicePatch is the body of PATCH /api/devices/{id}/: only the given fields change.

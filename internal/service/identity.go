@@ -151,11 +151,12 @@ func (s *Identity) loginFailed(ctx context.Context, keys throttleKeys, username,
 // Me is what GET /api/me/ shows a user about themselves.
 type Me struct {
 	webnet.User
-	Memberships []store.MembershipView `json:"memberships"`
-	Groups      []webnet.Group         `json:"groups"`
+	Memberships      []store.MembershipView `json:"memberships"`
+	Groups           []webnet.Group         `json:"groups"`
+	DeviceGroupRoles []store.HeldRole       `json:"device_group_roles"`
 }
 
-// Me returns the signed-in user with their memberships and auth groups. Any signed-in user
+// Me returns the signed-in user with their memberships, auth groups and device-group roles. Any signed-in user
 // may call it. Errors: unauthenticated.
 func (s *Identity) Me(ctx context.Context) (*Me, error) {
 	u, err := requireUser(ctx)
@@ -171,7 +172,11 @@ func (s *Identity) Me(ctx context.Context) (*Me, error) {
 	if err != nil {
 		return nil, fmt.Errorf("me: %w", err)
 	}
-	return &Me{User: *u, Memberships: ms, Groups: gs}, nil
+	held, err := q.HeldRoles(ctx, u.ID)
+	if err != nil {
+		return nil, fmt.Errorf("me: %w", err)
+	}
+	return &Me{User: *u, Memberships: ms, Groups: gs, DeviceGroupRoles: held}, nil
 }
 
 // CreateSuperuser creates an active superuser (and staff) account. Only the system subject

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"webnet/internal/authz"
 	"webnet/internal/webnet"
 )
 
@@ -33,20 +34,52 @@ func (q Q) CustomerByID(ctx context.Context, id int64) (*webnet.Customer, error)
 	return &c, nil
 }
 
-// CreateMembership inserts m and sets its ID. A second membership of the same user in the
-// same customer is a conflict; an unknown user or customer is not_found.
+// ListCustomers returns a page of the customers visible allows (an authz customer filter on
+// the customer's id), by name, and how many there are.
+func (q Q) ListCustomers(ctx context.Context, visible authz.Filter, page webnet.Page) ([]webnet.Customer, int, error) {
+	vis, args, err := visible.Where()
+	if err != nil {
+		return nil, 0, err
+	}
+	from := `FROM customers c WHERE ` + vis
+	total, err := q.countWhere(ctx, "customers", from, args)
+	if err != nil {
+		return nil, 0, err
+	}
+	rows, err := q.query(ctx, `SELECT c.id, c.name, c.slug, c.created_at `+from+` ORDER BY c.name, c.id LIMIT ? OFFSET ?`,
+		append(args, page.Limit, page.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list customers: %w", err)
+	}
+	defer rows.Close()
+	out := []webnet.Customer{}
+	for rows.Next() {
+		var c webnet.Customer
+		if err := rows.Scan(&c.ID, &c.Name, &c.Slug, &c.CreatedAt); err != nil {
+			return nil, 0, fmt.Errorf("scan customer: %w", err)
+		}
+		c.CreatedAt = c.CreatedAt.UTC()
+		out = append(out, c)
+	}
+	return out, total, rows.Err()
+}
+
+// CreateMembership inserts m and sets its ID, and tells every process that the user's grants
+// changed. A second membership of the same user in the same customer is a conflict; an
+// unknown user or customer is not_found.
 func (tx *Tx) CreateMembership(ctx context.Context, m *webnet.Membership) error {
 	err := tx.queryRow(ctx, `INSERT INTO memberships (user_id, customer_id, role, created_at)
 		VALUES (?, ?, ?, ?) RETURNING id`, m.UserID, m.CustomerID, string(m.Role), m.CreatedAt).Scan(&m.ID)
 	switch {
 	case isUniqueViolation(err):
-		return webnet.Errorf(webnet.EConflict, "The user is already a member of that customer.")
+		return &webnet.Error{Code: webnet.EConflict, Message: "The user is already a member of that customer.",
+			Fields: map[string]string{"user": "Already a member of this customer."}}
 	case isForeignKeyViolation(err):
 		return webnet.Errorf(webnet.ENotFound, "User or customer not found.")
 	case err != nil:
 		return fmt.Errorf("insert membership: %w", err)
 	}
-	return nil
+	return tx.NotifyAuth(ctx, m.UserID)
 }
 
 // MembershipView is a membership with its customer's name and slug, for GET /api/me/.

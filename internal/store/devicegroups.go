@@ -58,8 +58,7 @@ func (tx *Tx) DeleteDeviceGroup(ctx context.Context, id int64) error {
 	return tx.Notify(ctx, TopicAuth, "all")
 }
 
-const deviceGroupColumns = `g.id, g.customer_id, g.name, g.description, g.created_at,
-	(SELECT COUNT(*) FROM devices d WHERE d.device_group_id = g.id)`
+const deviceGroupColumns = `g.id, g.customer_id, g.name, g.description, g.created_at, g.device_count`
 
 func scanDeviceGroup(s scanner, g *DeviceGroupView) error {
 	if err := s.Scan(&g.ID, &g.CustomerID, &g.Name, &g.Description, &g.CreatedAt, &g.DeviceCount); err != nil {
@@ -324,4 +323,71 @@ func (q Q) ListAssignments(ctx context.Context, kind string, admin authz.Filter,
 		out = append(out, a)
 	}
 	return out, total, rows.Err()
+}
+
+// InCustomer reports whether a user (kind "user": has a membership) or an auth group (kind
+// "group": belongs to it) is in the customer.
+func (q Q) InCustomer(ctx context.Context, kind string, id, customerID int64) (bool, error) {
+	query := `SELECT COUNT(*) FROM memberships WHERE user_id = ? AND customer_id = ?`
+	if kind == "group" {
+		query = `SELECT COUNT(*) FROM auth_groups WHERE id = ? AND customer_id = ?`
+	}
+	var n int
+	if err := q.queryRow(ctx, query, id, customerID).Scan(&n); err != nil {
+		return false, fmt.Errorf("in customer: %w", err)
+	}
+	return n > 0, nil
+}
+
+// HeldRole is a device-group role a user holds, directly or through an auth group.
+type HeldRole struct {
+	AssignmentID    int64    `json:"id"`
+	RoleID          int64    `json:"role"`
+	RoleName        string   `json:"role_name"`
+	DeviceGroupID   int64    `json:"device_group"`
+	DeviceGroupName string   `json:"device_group_name"`
+	CustomerID      int64    `json:"customer"`
+	ViaGroupID      *int64   `json:"via_group"`
+	Permissions     []string `json:"permissions"`
+}
+
+// HeldRoles lists the device-group roles a user holds, for GET /api/me/.
+func (q Q) HeldRoles(ctx context.Context, userID int64) ([]HeldRole, error) {
+	rows, err := q.query(ctx, `
+		SELECT a.id, r.id, r.name, g.id, g.name, g.customer_id, 0 FROM user_device_group_roles a
+		  JOIN device_group_roles r ON r.id = a.role_id JOIN device_groups g ON g.id = r.device_group_id
+		 WHERE a.user_id = ?
+		UNION ALL
+		SELECT a.id, r.id, r.name, g.id, g.name, g.customer_id, a.group_id FROM group_device_group_roles a
+		  JOIN auth_group_users gu ON gu.group_id = a.group_id
+		  JOIN device_group_roles r ON r.id = a.role_id JOIN device_groups g ON g.id = r.device_group_id
+		 WHERE gu.user_id = ?
+		ORDER BY 6, 5, 3`, userID, userID)
+	if err != nil {
+		return nil, fmt.Errorf("held roles: %w", err)
+	}
+	defer rows.Close()
+	out := []HeldRole{}
+	for rows.Next() {
+		var h HeldRole
+		var via int64
+		if err := rows.Scan(&h.AssignmentID, &h.RoleID, &h.RoleName, &h.DeviceGroupID, &h.DeviceGroupName, &h.CustomerID, &via); err != nil {
+			return nil, err
+		}
+		if via != 0 {
+			h.ViaGroupID = &via
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		r, err := q.RoleByID(ctx, out[i].RoleID)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Permissions = r.Permissions
+	}
+	return out, nil
 }

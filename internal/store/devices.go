@@ -39,39 +39,134 @@ func deviceWriteErr(err error, what string) error {
 	return fmt.Errorf("%s device: %w", what, err)
 }
 
-// CreateDevice inserts d and sets its ID.
+// CreateDevice inserts d, sets its ID and counts it in its customer and group.
 func (tx *Tx) CreateDevice(ctx context.Context, d *webnet.Device) error {
 	err := tx.queryRow(ctx, `INSERT INTO devices (customer_id, device_group_id, name, address, port, platform,
 		credential_id, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		d.CustomerID, d.DeviceGroupID, d.Name, d.Address, d.Port, d.Platform, d.CredentialID, d.Enabled,
 		d.CreatedAt, d.UpdatedAt).Scan(&d.ID)
-	return deviceWriteErr(err, "insert")
+	if err := deviceWriteErr(err, "insert"); err != nil {
+		return err
+	}
+	return tx.countDevices(ctx, d.CustomerID, d.GroupID(), 1)
 }
 
-// UpdateDevice writes d's editable fields.
+// countDevices adds delta devices to the counts of a customer and of a device group (0: the
+// customer's ungrouped devices). Every change of a device's existence or group calls it in
+// the same transaction, so the counts are always exact.
+func (tx *Tx) countDevices(ctx context.Context, customerID, groupID int64, delta int) error {
+	ungrouped := 0
+	if groupID == 0 {
+		ungrouped = delta
+	} else if _, err := tx.exec(ctx, `UPDATE device_groups SET device_count = device_count + ? WHERE id = ?`, delta, groupID); err != nil {
+		return fmt.Errorf("count group devices: %w", err)
+	}
+	if _, err := tx.exec(ctx, `UPDATE customers SET device_count = device_count + ?, ungrouped_device_count = ungrouped_device_count + ?
+		WHERE id = ?`, delta, ungrouped, customerID); err != nil {
+		return fmt.Errorf("count customer devices: %w", err)
+	}
+	return nil
+}
+
+// UpdateDevice writes d's editable fields and moves its count if its group changed.
 func (tx *Tx) UpdateDevice(ctx context.Context, d *webnet.Device) error {
-	res, err := tx.exec(ctx, `UPDATE devices SET device_group_id = ?, name = ?, address = ?, port = ?, platform = ?,
+	var oldGroup sql.NullInt64
+	err := tx.queryRow(ctx, `SELECT device_group_id FROM devices WHERE id = ?`+tx.d.forUpdate(), d.ID).Scan(&oldGroup)
+	if err != nil {
+		return notFound(err, "Device")
+	}
+	_, err = tx.exec(ctx, `UPDATE devices SET device_group_id = ?, name = ?, address = ?, port = ?, platform = ?,
 		credential_id = ?, enabled = ?, updated_at = ? WHERE id = ?`,
 		d.DeviceGroupID, d.Name, d.Address, d.Port, d.Platform, d.CredentialID, d.Enabled, d.UpdatedAt, d.ID)
 	if err := deviceWriteErr(err, "update"); err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return webnet.Errorf(webnet.ENotFound, "Device not found.")
+	if oldGroup.Int64 != d.GroupID() {
+		if err := tx.countDevices(ctx, d.CustomerID, oldGroup.Int64, -1); err != nil {
+			return err
+		}
+		return tx.countDevices(ctx, d.CustomerID, d.GroupID(), 1)
 	}
 	return nil
 }
 
-// DeleteDevices deletes the devices with ids and returns how many went.
+// DeleteDevices deletes the devices with ids, uncounts them, and returns how many went.
 func (tx *Tx) DeleteDevices(ctx context.Context, ids []int64) (int64, error) {
 	if len(ids) == 0 {
 		return 0, nil
+	}
+	rows, err := tx.query(ctx, `SELECT customer_id, COALESCE(device_group_id, 0), COUNT(*) FROM devices
+		WHERE id IN (`+placeholders(len(ids))+`) GROUP BY customer_id, device_group_id`, int64Args(ids)...)
+	if err != nil {
+		return 0, fmt.Errorf("delete devices: %w", err)
+	}
+	type bucket struct {
+		customer, group int64
+		n               int
+	}
+	var buckets []bucket
+	for rows.Next() {
+		var b bucket
+		if err := rows.Scan(&b.customer, &b.group, &b.n); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		buckets = append(buckets, b)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
 	}
 	res, err := tx.exec(ctx, `DELETE FROM devices WHERE id IN (`+placeholders(len(ids))+`)`, int64Args(ids)...)
 	if err != nil {
 		return 0, fmt.Errorf("delete devices: %w", err)
 	}
+	for _, b := range buckets {
+		if err := tx.countDevices(ctx, b.customer, b.group, -b.n); err != nil {
+			return 0, err
+		}
+	}
 	return res.RowsAffected()
+}
+
+// countByPlan counts the devices of a count plan from the kept per-customer and per-group
+// counts: a handful of rows, whatever the number of devices.
+func (q Q) countByPlan(ctx context.Context, p authz.CountPlan) (int, error) {
+	var queries []string
+	var args []any
+	if p.All {
+		queries = append(queries, `SELECT COALESCE(SUM(device_count), 0) FROM customers`)
+	}
+	if len(p.Customers) > 0 {
+		queries = append(queries, `SELECT COALESCE(SUM(device_count), 0) FROM customers WHERE id IN (`+placeholders(len(p.Customers))+`)`)
+		args = append(args, int64Args(p.Customers)...)
+	}
+	if len(p.GroupedCustomers) > 0 {
+		queries = append(queries, `SELECT COALESCE(SUM(device_count - ungrouped_device_count), 0) FROM customers WHERE id IN (`+placeholders(len(p.GroupedCustomers))+`)`)
+		args = append(args, int64Args(p.GroupedCustomers)...)
+	}
+	if len(p.Groups) > 0 {
+		queries = append(queries, `SELECT COALESCE(SUM(device_count), 0) FROM device_groups WHERE id IN (`+placeholders(len(p.Groups))+`)`)
+		args = append(args, int64Args(p.Groups)...)
+	}
+	if len(queries) == 0 {
+		return 0, nil
+	}
+	var total int
+	err := q.queryRow(ctx, `SELECT `+sumOf(queries), args...).Scan(&total)
+	if err != nil {
+		return 0, fmt.Errorf("count devices: %w", err)
+	}
+	return total, nil
+}
+
+// sumOf adds scalar subqueries: "(q1) + (q2) + …".
+func sumOf(queries []string) string {
+	parts := make([]string, len(queries))
+	for i, q := range queries {
+		parts[i] = "(" + q + ")"
+	}
+	return strings.Join(parts, " + ")
 }
 
 // DeviceByID returns the device with id, whoever may see it: callers authorize.
@@ -105,20 +200,9 @@ func (q Q) DevicesByIDs(ctx context.Context, ids []int64) ([]webnet.Device, erro
 	return out, rows.Err()
 }
 
-// DeviceQuery holds the list filters of GET /api/devices/.
-type DeviceQuery struct {
-	CustomerID    *int64
-	DeviceGroupID *int64
-	Ungrouped     bool
-	Platform      string
-	Enabled       *bool
-	OSVersion     string
-	Search        string // matches name or address (case-insensitive substring)
-}
-
 // ListDevices returns one page of the devices allowed by visible (from authz) and matching
 // dq, ordered by name, with the total count. Filtering, counting and paging happen in SQL.
-func (q Q) ListDevices(ctx context.Context, visible authz.Filter, dq DeviceQuery, page webnet.Page) ([]webnet.Device, int, error) {
+func (q Q) ListDevices(ctx context.Context, visible authz.Filter, dq webnet.DeviceQuery, page webnet.Page) ([]webnet.Device, int, error) {
 	vis, args, err := visible.Where()
 	if err != nil {
 		return nil, 0, err
@@ -149,7 +233,12 @@ func (q Q) ListDevices(ctx context.Context, visible authz.Filter, dq DeviceQuery
 	}
 	where := strings.Join(conds, " AND ")
 	var total int
-	if err := q.queryRow(ctx, `SELECT COUNT(*) FROM devices d WHERE `+where, args...).Scan(&total); err != nil {
+	if plan, ok := visible.CountPlan(); ok && len(conds) == 1 {
+		// No condition beyond authorization: count from the kept counts.
+		if total, err = q.countByPlan(ctx, plan); err != nil {
+			return nil, 0, err
+		}
+	} else if err := q.queryRow(ctx, `SELECT COUNT(*) FROM devices d WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count devices: %w", err)
 	}
 	rows, err := q.query(ctx, `SELECT `+deviceColumns+` FROM devices d WHERE `+where+` ORDER BY d.name, d.id LIMIT ? OFFSET ?`,

@@ -1,9 +1,67 @@
 package store
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // ExecForTest runs a statement in tx, for tests that must write what no store method writes.
 func ExecForTest(ctx context.Context, tx *Tx, query string, args ...any) error {
 	_, err := tx.exec(ctx, query, args...)
 	return err
+}
+
+// ExplainDeviceList returns the query plan of the device list query for a filter, one line
+// per plan row, so benchmarks can show which indexes it uses.
+func ExplainDeviceList(ctx context.Context, db *DB, where string, args []any) ([]string, error) {
+	prefix := "EXPLAIN QUERY PLAN "
+	if db.dialect == Postgres {
+		prefix = "EXPLAIN "
+	}
+	var out []string
+	for _, q := range []string{
+		`SELECT COUNT(*) FROM devices d WHERE ` + where,
+		`SELECT ` + deviceColumns + ` FROM devices d WHERE ` + where + ` ORDER BY d.name, d.id LIMIT 50 OFFSET 0`,
+	} {
+		rows, err := db.Read().query(ctx, prefix+q, args...)
+		if err != nil {
+			return nil, err
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, fmt.Sprint(vals[len(vals)-1]))
+		}
+		rows.Close()
+		out = append(out, "--")
+	}
+	return out, nil
+}
+
+// AnalyzeForTest refreshes planner statistics after a bulk load.
+func AnalyzeForTest(ctx context.Context, db *DB) error {
+	_, err := db.w.ExecContext(ctx, "ANALYZE")
+	return err
+}
+
+// RecountDevicesForTest sets the kept device counts from the devices table.
+func RecountDevicesForTest(ctx context.Context, tx *Tx) error {
+	for _, q := range []string{
+		`UPDATE device_groups SET device_count = (SELECT COUNT(*) FROM devices d WHERE d.device_group_id = device_groups.id)`,
+		`UPDATE customers SET device_count = (SELECT COUNT(*) FROM devices d WHERE d.customer_id = customers.id),
+			ungrouped_device_count = (SELECT COUNT(*) FROM devices d WHERE d.customer_id = customers.id AND d.device_group_id IS NULL)`,
+	} {
+		if _, err := tx.exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
 }

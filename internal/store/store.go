@@ -113,8 +113,17 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
 	db := &DB{dialect: SQLite, w: w, closers: []*sql.DB{w}, hub: &hub{subs: map[int]func(Notification){}}, log: cfg.Logger}
-	// Create the file and switch it to WAL through the writer before readers open it.
-	if err := w.PingContext(ctx); err != nil {
+	// Create the file and switch it to WAL through the writer before readers open it. Switching
+	// the journal mode takes an exclusive lock that the busy timeout does not always wait for
+	// when several processes open a new database at once: retry briefly.
+	for attempt := 0; ; attempt++ {
+		err = w.PingContext(ctx)
+		if err == nil || attempt == 20 || !strings.Contains(err.Error(), "locked") {
+			break
+		}
+		time.Sleep(time.Duration(10*(attempt+1)) * time.Millisecond)
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}

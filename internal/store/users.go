@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"webnet/internal/authz"
 	"webnet/internal/webnet"
 )
 
@@ -134,4 +135,59 @@ func (tx *Tx) updateOne(ctx context.Context, what, query string, args ...any) er
 		return webnet.Errorf(webnet.ENotFound, "%s not found.", what)
 	}
 	return nil
+}
+
+// UpdateUser writes a user's e-mail, password hash and active, staff and superuser flags, and
+// tells every process that what authenticates and authorizes the user changed (a deactivated
+// user's tokens and sessions stop working at once).
+func (tx *Tx) UpdateUser(ctx context.Context, u *webnet.User) error {
+	if err := tx.updateOne(ctx, "User", `UPDATE users SET email = ?, password_hash = ?, is_active = ?, is_staff = ?,
+		is_superuser = ? WHERE id = ?`, u.Email, u.PasswordHash, u.IsActive, u.IsStaff, u.IsSuperuser, u.ID); err != nil {
+		return err
+	}
+	return tx.NotifyAuth(ctx, u.ID)
+}
+
+// UserFilter narrows a user list; zero fields select everything.
+type UserFilter struct {
+	CustomerID *int64 // members of this customer
+}
+
+// ListUsers returns a page of users, by username: the user selfID and the users with a
+// membership in a customer admin allows (an authz admin filter over memberships m; a filter
+// that allows every row, as staff's does, also selects users without any membership).
+func (q Q) ListUsers(ctx context.Context, admin authz.Filter, selfID int64, f UserFilter, page webnet.Page) ([]webnet.User, int, error) {
+	vis, visArgs, err := admin.Where()
+	if err != nil {
+		return nil, 0, err
+	}
+	// The LEFT JOIN gives a user without memberships one row with m.customer_id NULL: a
+	// customer list rejects it, "1=1" keeps it.
+	where := `(u.id = ? OR EXISTS (SELECT 1 FROM users v LEFT JOIN memberships m ON m.user_id = v.id
+		WHERE v.id = u.id AND ` + vis + `))`
+	args := append([]any{selfID}, visArgs...)
+	if f.CustomerID != nil {
+		where += ` AND EXISTS (SELECT 1 FROM memberships mc WHERE mc.user_id = u.id AND mc.customer_id = ?)`
+		args = append(args, *f.CustomerID)
+	}
+	from := `FROM users u WHERE ` + where
+	total, err := q.countWhere(ctx, "users", from, args)
+	if err != nil {
+		return nil, 0, err
+	}
+	rows, err := q.query(ctx, `SELECT `+userColumns+` `+from+` ORDER BY u.username LIMIT ? OFFSET ?`,
+		append(args, page.Limit, page.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	out := []webnet.User{}
+	for rows.Next() {
+		var u webnet.User
+		if err := scanUser(rows, &u); err != nil {
+			return nil, 0, fmt.Errorf("scan user: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, total, rows.Err()
 }

@@ -63,3 +63,14 @@ func (d *Device) GroupID() int64 {
 	}
 	return *d.DeviceGroupID
 }
+
+// DeviceQuery holds the list filters of GET /api/devices/.
+type DeviceQuery struct {
+	CustomerID    *int64
+	DeviceGroupID *int64
+	Ungrouped     bool
+	Platform      string
+	Enabled       *bool
+	OSVersion     string
+	Search        string // matches name or address (case-insensitive substring)
+}

@@ -64,9 +64,16 @@ CREATE TABLE device_groups (
 	name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 150),
 	description TEXT NOT NULL DEFAULT '',
 	created_at {{time}} NOT NULL,
+	-- How many devices the group has, kept by the store with every device change: lists
+	-- count a user's devices from these instead of counting index entries.
+	device_count INTEGER NOT NULL DEFAULT 0,
 	UNIQUE (customer_id, name),
 	UNIQUE (id, customer_id) -- target of devices' tenancy-preserving foreign key
 );
+
+-- The same counts per customer: all its devices, and those in no group.
+ALTER TABLE customers ADD COLUMN device_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE customers ADD COLUMN ungrouped_device_count INTEGER NOT NULL DEFAULT 0;
 
 CREATE TABLE device_group_roles (
 	id {{id}},
@@ -140,8 +147,11 @@ CREATE TABLE devices (
 	FOREIGN KEY (device_group_id, customer_id) REFERENCES device_groups (id, customer_id),
 	FOREIGN KEY (credential_id, customer_id) REFERENCES credentials (id, customer_id)
 );
--- Lists: by customer and group, ordered by name (the filter is customer/group based).
+-- Lists are filtered by customer and group and ordered by name: the first index serves
+-- counts and small groups, the second walks a customer's devices in name order so that a page
+-- of 50 stops early whatever the filter.
 CREATE INDEX devices_customer_group_name ON devices (customer_id, device_group_id, name, id);
+CREATE INDEX devices_customer_name ON devices (customer_id, name, id);
 CREATE INDEX devices_group ON devices (device_group_id);
 CREATE INDEX devices_credential ON devices (credential_id);
 

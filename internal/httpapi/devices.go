@@ -1,0 +1,306 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"webnet/internal/service"
+	"webnet/internal/webnet"
+)
+
+func (a *API) registerDevices(mux *http.ServeMux) {
+	a.handle(mux, "GET /api/devices/", signedIn, a.listDevices)
+	a.handle(mux, "POST /api/devices/", signedIn, a.createDevice)
+	a.handle(mux, "GET /api/devices/{id}/", signedIn, a.getDevice)
+	a.handle(mux, "PATCH /api/devices/{id}/", signedIn, a.updateDevice)
+	a.handle(mux, "DELETE /api/devices/{id}/", signedIn, a.deleteDevice)
+	a.handle(mux, "POST /api/devices/{id}/enable/", signedIn, a.setEnabled(true))
+	a.handle(mux, "POST /api/devices/{id}/disable/", signedIn, a.setEnabled(false))
+	a.handle(mux, "POST /api/devices/bulk-delete/", signedIn, a.bulkDelete)
+	a.handle(mux, "GET /api/devices/{id}/access/", signedIn, a.deviceAccess)
+	for _, act := range []struct {
+		path   string
+		action service.Action
+	}{{"sync", service.ActionSync}, {"readiness", service.ActionReadiness}, {"upgrade", service.ActionUpgrade}} {
+		a.handle(mux, "POST /api/devices/"+act.path+"/", signedIn, a.bulkAction(act.action))
+		a.handle(mux, "POST /api/devices/{id}/"+act.path+"/", signedIn, a.deviceAction(act.action))
+	}
+	a.handle(mux, "POST /api/devices/{id}/config/", signedIn, a.configPush)
+}
+
+// queryID reads an optional positive id from the query string.
+func queryID(r *http.Request, name string) (*int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return nil, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return nil, webnet.Invalid("Invalid filter.", map[string]string{name: "Must be a positive id."})
+	}
+	return &id, nil
+}
+
+func (a *API) listDevices(w http.ResponseWriter, r *http.Request) error {
+	p, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	var dq webnet.DeviceQuery
+	if dq.CustomerID, err = queryID(r, "customer"); err != nil {
+		return err
+	}
+	if q.Get("device_group") == "null" {
+		dq.Ungrouped = true
+	} else if dq.DeviceGroupID, err = queryID(r, "device_group"); err != nil {
+		return err
+	}
+	dq.Platform, dq.OSVersion, dq.Search = q.Get("platform"), q.Get("os_version"), strings.TrimSpace(q.Get("q"))
+	if v := q.Get("enabled"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return webnet.Invalid("Invalid filter.", map[string]string{"enabled": "Must be true or false."})
+		}
+		dq.Enabled = &b
+	}
+	if len(dq.Search) > 200 {
+		return webnet.Invalid("Invalid filter.", map[string]string{"q": "Use at most 200 characters."})
+	}
+	devices, total, err := a.core.ListDevices(r.Context(), dq, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newList(r, p, total, devices))
+	return nil
+}
+
+func (a *API) createDevice(w http.ResponseWriter, r *http.Request) error {
+	var in service.DeviceInput
+	if err := decode(w, r, a.maxBody, &in); err != nil {
+		return err
+	}
+	d, err := a.core.CreateDevice(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, d)
+	return nil
+}
+
+func (a *API) getDevice(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	d, err := a.core.GetDevice(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+func (a *API) updateDevice(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	// Visibility and permission come before the body: a caller without the permission never
+	// learns what a valid body would be.
+	if err := a.core.AuthorizeDeviceChange(r.Context(), id); err != nil {
+		return err
+	}
+	var p service.DevicePatch
+	if err := decode(w, r, a.maxBody, &p); err != nil {
+		return err
+	}
+	d, err := a.core.UpdateDevice(r.Context(), id, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+// boolQuery reads an optional boolean query parameter.
+func boolQuery(r *http.Request, name string) (bool, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, webnet.Invalid("Invalid parameter.", map[string]string{name: "Must be true or false."})
+	}
+	return b, nil
+}
+
+func (a *API) deleteDevice(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	dry, err := boolQuery(r, "dry_run")
+	if err != nil {
+		return err
+	}
+	p, err := a.core.DeleteDevice(r.Context(), id, dry)
+	if err != nil {
+		return err
+	}
+	if dry {
+		writeJSON(w, http.StatusOK, p)
+		return nil
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) setEnabled(enabled bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		d, err := a.core.SetDeviceEnabled(r.Context(), id, enabled)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, d)
+		return nil
+	}
+}
+
+func (a *API) bulkDelete(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Devices []int64 `json:"devices"`
+		DryRun  bool    `json:"dry_run"`
+		Confirm bool    `json:"confirm"`
+	}
+	if err := decode(w, r, a.maxBody, &body); err != nil {
+		return err
+	}
+	p, err := a.core.BulkDelete(r.Context(), body.Devices, body.DryRun, body.Confirm)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+// actionBody is the body of the custom-action endpoints; image is the firmware image of
+// readiness and upgrade.
+type actionBody struct {
+	Devices []int64 `json:"devices"`
+	Image   *int64  `json:"image"`
+	DryRun  bool    `json:"dry_run"`
+	Confirm bool    `json:"confirm"`
+}
+
+func (b actionBody) request(ids []int64) service.ActionRequest {
+	req := service.ActionRequest{Devices: ids, DryRun: b.DryRun, Confirm: b.Confirm}
+	if b.Image != nil {
+		req.Params = map[string]any{"image": *b.Image}
+	}
+	return req
+}
+
+func (a *API) runAction(w http.ResponseWriter, r *http.Request, act service.Action, ids []int64, b actionBody) error {
+	if act.Kind == webnet.JobUpgrade && b.Image == nil {
+		// Permission is checked first by RunAction with no image given; only then the body.
+		if _, err := a.core.RunAction(r.Context(), act, service.ActionRequest{Devices: ids, CheckOnly: true}); err != nil {
+			return err
+		}
+		return webnet.Invalid("Invalid upgrade.", map[string]string{"image": "This field is required."})
+	}
+	jobs, err := a.core.RunAction(r.Context(), act, b.request(ids))
+	if err != nil {
+		return err
+	}
+	if len(jobs) == 1 {
+		writeJSON(w, http.StatusAccepted, map[string]any{"job": jobs[0]})
+		return nil
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"job": jobs[0], "jobs": jobs})
+	return nil
+}
+
+func (a *API) bulkAction(act service.Action) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var b actionBody
+		if err := decode(w, r, a.maxBody, &b); err != nil {
+			return err
+		}
+		return a.runAction(w, r, act, b.Devices, b)
+	}
+}
+
+func (a *API) deviceAction(act service.Action) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		var b actionBody
+		if r.ContentLength != 0 {
+			if err := decode(w, r, a.maxBody, &b); err != nil {
+				return err
+			}
+		}
+		if len(b.Devices) > 0 {
+			return webnet.Invalid("Invalid request.", map[string]string{"devices": "The device is in the URL."})
+		}
+		return a.runAction(w, r, act, []int64{id}, b)
+	}
+}
+
+func (a *API) configPush(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var b struct {
+		Config *string `json:"config"`
+		DryRun bool    `json:"dry_run"`
+	}
+	if err := decode(w, r, a.maxBody, &b); err != nil {
+		return err
+	}
+	req := service.ActionRequest{Devices: []int64{id}, DryRun: b.DryRun}
+	if b.Config == nil || strings.TrimSpace(*b.Config) == "" {
+		// Check permission before revealing what the body should hold.
+		if _, err := a.core.RunAction(r.Context(), service.ActionConfigPush, service.ActionRequest{Devices: []int64{id}, CheckOnly: true}); err != nil {
+			return err
+		}
+		return webnet.Invalid("Invalid configuration push.", map[string]string{"config": "This field is required."})
+	}
+	req.Params = map[string]any{"config": *b.Config}
+	jobs, err := a.core.RunAction(r.Context(), service.ActionConfigPush, req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"job": jobs[0]})
+	return nil
+}
+
+func (a *API) deviceAccess(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	uid, err := queryID(r, "user")
+	if err != nil {
+		return err
+	}
+	if uid == nil {
+		return webnet.Invalid("Which user?", map[string]string{"user": "This parameter is required."})
+	}
+	acc, err := a.core.ExplainAccess(r.Context(), id, *uid)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, acc)
+	return nil
+}

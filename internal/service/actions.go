@@ -1,0 +1,157 @@
+package service
+
+import (
+	"context"
+	"fmt"
+
+	"webnet/internal/authz"
+	"webnet/internal/store"
+	"webnet/internal/webnet"
+)
+
+// Action is a custom action on devices: the job kind it starts, the permission it needs and
+// the sentence a denial answers with (the same for one device and for many).
+type Action struct {
+	Kind     string
+	Perm     webnet.Perm
+	Sentence string
+}
+
+// The device actions that start jobs (design.md §2-§4).
+var (
+	ActionSync       = Action{webnet.JobSync, webnet.PermSyncDeviceInventory, "You do not have permission to sync device inventory"}
+	ActionReadiness  = Action{webnet.JobReadiness, webnet.PermCheckDeviceReadiness, "You do not have permission to check device readiness"}
+	ActionUpgrade    = Action{webnet.JobUpgrade, webnet.PermUpgradeDeviceFirmware, "You do not have permission to upgrade device firmware"}
+	ActionConfigPush = Action{webnet.JobConfigPush, webnet.PermEditConfiguration, "You do not have permission to edit device configuration"}
+)
+
+// ActionRequest asks for a custom action on devices.
+type ActionRequest struct {
+	Devices []int64
+	Params  map[string]any
+	DryRun  bool
+	// Confirm is required for destructive actions that are not dry runs (upgrade).
+	Confirm bool
+	// CheckOnly stops after authorization: no job, no audit of success. Handlers use it to
+	// answer 404/403 before telling what a valid body would hold.
+	CheckOnly bool
+}
+
+// RunAction checks the action on every device, all or nothing (not_found naming invisible
+// ids, forbidden with the action's sentence naming the devices without the permission; every
+// denial audited), then creates one job per customer through the JobService in the same
+// transaction as the audit record of the request. A device without a credential is accepted:
+// its target fails in the job. Errors: unauthenticated, invalid, not_found, forbidden.
+func (c *Core) RunAction(ctx context.Context, a Action, req ActionRequest) ([]*webnet.Job, error) {
+	g, err := c.grants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e := entry{action: "device." + a.Kind, objectType: "device"}
+	devices, err := c.devicesFor(ctx, g, req.Devices, a.Perm, a.Sentence, &e)
+	if err != nil {
+		return nil, err
+	}
+	if req.CheckOnly {
+		return nil, nil
+	}
+	if a.Kind == webnet.JobUpgrade && !req.DryRun && !req.Confirm {
+		plan := make([]DeviceBrief, len(devices))
+		for i, d := range devices {
+			plan[i] = DeviceBrief{ID: d.ID, Name: d.Name}
+		}
+		return nil, &webnet.Error{Code: webnet.EInvalid,
+			Message: "Upgrading firmware needs confirm: true (or dry_run: true to see the plan).",
+			Fields:  map[string]string{"confirm": "Set to true to upgrade these devices."},
+			Extra:   map[string]any{"plan": map[string]any{"devices": plan, "params": req.Params}}}
+	}
+	byCustomer := map[int64][]int64{}
+	var order []int64
+	for _, d := range devices {
+		if _, ok := byCustomer[d.CustomerID]; !ok {
+			order = append(order, d.CustomerID)
+		}
+		byCustomer[d.CustomerID] = append(byCustomer[d.CustomerID], d.ID)
+	}
+	var requester *int64
+	if sub := SubjectFrom(ctx); sub != nil && sub.User != nil {
+		id := sub.User.ID
+		requester = &id
+	}
+	var jobs []*webnet.Job
+	err = c.db.InTx(ctx, func(tx *store.Tx) error {
+		for _, cid := range order {
+			j, err := c.jobs.CreateJob(ctx, tx, NewJob{CustomerID: cid, Kind: a.Kind, RequestedBy: requester,
+				Params: req.Params, DryRun: req.DryRun, DeviceIDs: byCustomer[cid]})
+			if err != nil {
+				return fmt.Errorf("create %s job: %w", a.Kind, err)
+			}
+			jobs = append(jobs, j)
+			ae := entry{action: "device." + a.Kind, objectType: "job", objectID: j.ID, customerID: cid,
+				repr:    fmt.Sprintf("%s of %d devices", a.Kind, len(byCustomer[cid])),
+				details: map[string]any{"devices": byCustomer[cid], "dry_run": req.DryRun, "params": req.Params}}
+			if err := c.audit(ctx, tx, ae); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return jobs, nil
+}
+
+// DeviceAccess is the access explainer's answer: every permission on a device for a user,
+// allowed or not, with the step and the grants that decided.
+type DeviceAccess struct {
+	Device      DeviceBrief         `json:"device"`
+	User        UserBrief           `json:"user"`
+	Visible     bool                `json:"visible"`
+	Permissions []authz.Explanation `json:"permissions"`
+}
+
+// UserBrief names a user.
+type UserBrief struct {
+	ID       int64  `json:"id"`
+	Username string `json:"username"`
+}
+
+// ExplainAccess explains every permission of a user on a device. The device's customer's
+// admins and staff may ask; the user must be visible to them (a member of the device's
+// customer, or anyone for staff). Errors: unauthenticated, not_found (device or user),
+// forbidden (not an admin).
+func (c *Core) ExplainAccess(ctx context.Context, deviceID, userID int64) (*DeviceAccess, error) {
+	g, err := c.grants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := c.db.Read()
+	d, err := c.visibleDevice(ctx, q, g, deviceID)
+	if err != nil {
+		return nil, err
+	}
+	if !g.Admin(d.CustomerID) {
+		return nil, forbidden("Only the customer's admins may explain access.")
+	}
+	u, err := q.UserByID(ctx, userID)
+	if err != nil {
+		return nil, notFoundErr("User")
+	}
+	if !g.Bypass() {
+		if ok, err := q.InCustomer(ctx, "user", u.ID, d.CustomerID); err != nil || !ok {
+			return nil, notFoundErr("User")
+		}
+	}
+	ug, err := c.access.GrantsOf(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	t := authz.TargetOf(d)
+	out := &DeviceAccess{Device: DeviceBrief{ID: d.ID, Name: d.Name}, User: UserBrief{ID: u.ID, Username: u.Username},
+		Visible: ug.Visible(t)}
+	for _, p := range webnet.Catalog {
+		out.Permissions = append(out.Permissions, ug.Explain(p.Perm, t))
+	}
+	return out, nil
+}
