@@ -25,6 +25,7 @@ type Config struct {
 
 // API serves /api/ and the health probes.
 type API struct {
+	routes  []Route
 	id      *service.Identity
 	core    *service.Core
 	health  *service.Health
@@ -61,6 +62,8 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // handle registers h for pattern behind the access check. Every API route goes through here,
 // so none can forget authentication or error rendering.
 func (a *API) handle(mux *http.ServeMux, pattern string, acc access, h handlerFunc) {
+	method, path, _ := strings.Cut(pattern, " ")
+	a.routes = append(a.routes, Route{Method: method, Path: path, Public: acc == public})
 	if strings.HasSuffix(pattern, "/") {
 		// A trailing slash would make the pattern match the whole subtree; API paths are exact.
 		pattern += "{$}"
@@ -77,6 +80,17 @@ func (a *API) handle(mux *http.ServeMux, pattern string, acc access, h handlerFu
 		}
 	}))
 }
+
+// Route is one registered API route, as Routes lists them.
+type Route struct {
+	Method string // GET, POST, …
+	Path   string // the ServeMux pattern's path, e.g. /api/devices/{id}/
+	Public bool   // reachable without signing in
+}
+
+// Routes lists every route Register added, in registration order: the OpenAPI document and
+// the tenant-isolation tests are checked against it.
+func (a *API) Routes() []Route { return append([]Route(nil), a.routes...) }
 
 // Register adds every API route to mux. This is the one list of them.
 func (a *API) Register(mux *http.ServeMux) {

@@ -25,6 +25,7 @@ type env struct {
 	clock  *webnet.ManualClock
 	hasher *password.Hasher
 	mux    *http.ServeMux
+	api    *httpapi.API
 }
 
 const rootPassword = "correct horse battery staple"
@@ -67,7 +68,7 @@ func newEnv(t testing.TB, db *store.DB) *env {
 	if _, err := id.CreateSuperuser(service.WithSubject(context.Background(), service.System()), "root", "", rootPassword); err != nil {
 		t.Fatal(err)
 	}
-	return &env{srv: srv, id: id, core: core, db: db, clock: clock, hasher: h, mux: mux}
+	return &env{srv: srv, id: id, core: core, db: db, clock: clock, hasher: h, mux: mux, api: api}
 }
 
 // tx runs test set-up writes directly in the store (what no API offers, or faster).
