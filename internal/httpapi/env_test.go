@@ -65,6 +65,13 @@ func newEnv(t testing.TB, db *store.DB) *env {
 	mux.HandleFunc("POST /test/cookie-only", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	srv := httptest.NewServer(httpapi.Wrap(httpapi.JSONFallback(mux), httpapi.MiddlewareConfig{Identity: id}))
 	t.Cleanup(srv.Close)
+	// Whatever a test did, the audit chain it leaves behind must verify.
+	t.Cleanup(func() {
+		bad, n, err := db.Read().VerifyChain(context.Background())
+		if err != nil || bad != 0 {
+			t.Errorf("audit chain after the test: broken at record %d of %d (%v)", bad, n, err)
+		}
+	})
 	if _, err := id.CreateSuperuser(service.WithSubject(context.Background(), service.System()), "root", "", rootPassword); err != nil {
 		t.Fatal(err)
 	}

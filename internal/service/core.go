@@ -61,11 +61,21 @@ type entry struct {
 	repr       string
 	customerID int64 // 0: none
 	details    map[string]any
+	// actor and actorName override the subject of the context: sign-in records name the
+	// user who signed in, or the username that was tried.
+	actor     *webnet.User
+	actorName string
 }
 
 // activity turns an entry into a store record with the actor and request of ctx.
 func (c *Core) activity(ctx context.Context, e entry, result string) *store.Activity {
-	a := &store.Activity{At: c.clock.Now(), Action: e.action, ObjectType: e.objectType, ObjectRepr: e.repr, Result: result}
+	return newActivity(ctx, c.clock, e, result)
+}
+
+// newActivity turns an entry into a store record with the actor and request of ctx (or the
+// entry's own actor, for sign-in where nobody is in the context yet).
+func newActivity(ctx context.Context, clock webnet.Clock, e entry, result string) *store.Activity {
+	a := &store.Activity{At: clock.Now(), Action: e.action, ObjectType: e.objectType, ObjectRepr: e.repr, Result: result}
 	if e.objectID != 0 {
 		a.ObjectID = store.ActivityIDString(e.objectID)
 	}
@@ -75,6 +85,11 @@ func (c *Core) activity(ctx context.Context, e entry, result string) *store.Acti
 	}
 	sub := SubjectFrom(ctx)
 	switch {
+	case e.actor != nil:
+		id := e.actor.ID
+		a.ActorID, a.ActorUsername = &id, e.actor.Username
+	case e.actorName != "":
+		a.ActorUsername = e.actorName
 	case sub.IsSystem():
 		a.ActorUsername = "system"
 	case sub != nil && sub.User != nil:

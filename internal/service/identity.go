@@ -92,6 +92,10 @@ func (s *Identity) Login(ctx context.Context, username, pw, clientAddr string) (
 	}
 	keys := s.cfg.Throttle.keys(username, clientAddr)
 	if err := s.checkThrottle(ctx, keys); err != nil {
+		if webnet.ErrorCode(err) == webnet.ERateLimited {
+			s.auditAlone(ctx, entry{action: "auth.login", objectType: "user", actorName: clip(username),
+				details: map[string]any{"reason": "throttled"}}, "denied")
+		}
 		return nil, err
 	}
 	u, err := s.db.Read().UserByUsername(ctx, username)
@@ -130,7 +134,11 @@ func (s *Identity) Login(ctx context.Context, username, pw, clientAddr string) (
 				return err
 			}
 		}
-		return tx.SetUserLastLogin(ctx, u.ID, now)
+		if err := tx.SetUserLastLogin(ctx, u.ID, now); err != nil {
+			return err
+		}
+		return tx.AppendActivity(ctx, newActivity(ctx, s.clock, entry{action: "auth.login", objectType: "user",
+			objectID: u.ID, repr: u.Username, actor: u}, "success"))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("login: %w", err)
@@ -141,7 +149,9 @@ func (s *Identity) Login(ctx context.Context, username, pw, clientAddr string) (
 }
 
 func (s *Identity) loginFailed(ctx context.Context, keys throttleKeys, username, clientAddr string) error {
-	if err := s.recordFailure(ctx, keys); err != nil {
+	failure := newActivity(ctx, s.clock, entry{action: "auth.login", objectType: "user", actorName: clip(username),
+		details: map[string]any{"reason": "bad credentials"}}, "failure")
+	if err := s.recordFailure(ctx, keys, failure); err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
 	s.log.WarnContext(ctx, "sign-in failed", "username", username, "client", clientAddr)
@@ -247,6 +257,24 @@ func randomKey(n int) string {
 func hashKey(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(sum[:])
+}
+
+// auditAlone writes one audit record in its own transaction; a failure to write it is
+// logged, never returned (it accompanies an answer that is already decided).
+func (s *Identity) auditAlone(ctx context.Context, e entry, result string) {
+	if err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		return tx.AppendActivity(ctx, newActivity(ctx, s.clock, e, result))
+	}); err != nil {
+		s.log.ErrorContext(ctx, "audit", "action", e.action, "err", err)
+	}
+}
+
+// clip bounds a client-supplied name before it is recorded.
+func clip(s string) string {
+	if r := []rune(s); len(r) > 150 {
+		return string(r[:150])
+	}
+	return s
 }
 
 // normaliseUsername is the throttle's view of a username: case and surrounding space do not

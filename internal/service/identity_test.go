@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -352,6 +353,42 @@ func TestMe(t *testing.T) {
 		}
 		if _, err := f.id.Me(ctx); webnet.ErrorCode(err) != webnet.EUnauthenticated {
 			t.Fatalf("me without a subject: %v", err)
+		}
+	})
+}
+
+func TestSignInAndTokenFailuresAreAudited(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, fastHash)
+		ctx := context.Background()
+		u := f.superuser(t, "root", "a long enough password")
+		f.id.Login(ctx, "root", "wrong password", "192.0.2.1")
+		f.id.Login(ctx, "ghost", "wrong password", "192.0.2.1")
+		if _, err := f.id.Login(ctx, "root", "a long enough password", "192.0.2.1"); err != nil {
+			t.Fatal(err)
+		}
+		key, _, _ := f.id.IssueLoginToken(ctx, u)
+		f.id.AuthenticateToken(ctx, "wn_"+strings.Repeat("A", 43))
+		f.clock.Advance(31 * 24 * time.Hour)
+		f.id.AuthenticateToken(ctx, key)
+		acts, _, err := db.Read().ListActivity(ctx, store.ActivityFilter{Visibility: "1=1"}, 100, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for i := len(acts) - 1; i >= 0; i-- {
+			a := acts[i]
+			got = append(got, a.Action+"/"+a.Result+"/"+a.ActorUsername)
+		}
+		want := []string{"auth.login/failure/root", "auth.login/failure/ghost", "auth.login/success/root",
+			"token.create/success/root", "auth.token/failure/anonymous", "auth.token/failure/root"}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Fatalf("audit trail:\n got %v\nwant %v", got, want)
+		}
+		for _, a := range acts {
+			if strings.Contains(string(a.Details), "wrong password") || strings.Contains(string(a.Details), key) {
+				t.Fatalf("a secret in the audit log: %s", a.Details)
+			}
 		}
 	})
 }

@@ -84,8 +84,8 @@ func (s *Identity) checkThrottle(ctx context.Context, k throttleKeys) error {
 	return nil
 }
 
-// recordFailure counts a failure against both keys in one transaction.
-func (s *Identity) recordFailure(ctx context.Context, k throttleKeys) error {
+// recordFailure counts a failure against both keys and audits it, in one transaction.
+func (s *Identity) recordFailure(ctx context.Context, k throttleKeys, audit *store.Activity) error {
 	now := s.clock.Now()
 	cutoff := now.Add(-s.cfg.Throttle.Window)
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
@@ -94,7 +94,7 @@ func (s *Identity) recordFailure(ctx context.Context, k throttleKeys) error {
 				return err
 			}
 		}
-		return nil
+		return tx.AppendActivity(ctx, audit)
 	})
 }
 

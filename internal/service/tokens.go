@@ -28,7 +28,7 @@ func (s *Identity) IssueLoginToken(ctx context.Context, user *webnet.User) (stri
 		e := s.clock.Now().Add(s.cfg.LoginTokenTTL)
 		exp = &e
 	}
-	return s.createToken(ctx, user.ID, "login", exp)
+	return s.createToken(ctx, user.ID, user.Username, "login", exp)
 }
 
 // NewToken is a request for an API token: an optional name and an optional expiry, as a
@@ -76,13 +76,21 @@ func (s *Identity) CreateToken(ctx context.Context, req NewToken) (string, *webn
 	if len(fields) > 0 {
 		return "", nil, webnet.Invalid("Invalid token.", fields)
 	}
-	return s.createToken(ctx, u.ID, req.Name, exp)
+	return s.createToken(ctx, u.ID, u.Username, req.Name, exp)
 }
 
-func (s *Identity) createToken(ctx context.Context, userID int64, name string, exp *time.Time) (string, *webnet.Token, error) {
+func (s *Identity) createToken(ctx context.Context, userID int64, username, name string, exp *time.Time) (string, *webnet.Token, error) {
 	key := tokenPrefix + randomKey(32)
 	t := &webnet.Token{UserID: userID, Name: name, Prefix: key[:len(tokenPrefix)+6], CreatedAt: s.clock.Now(), ExpiresAt: exp}
-	if err := s.db.InTx(ctx, func(tx *store.Tx) error { return tx.CreateToken(ctx, t, hashKey(key)) }); err != nil {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateToken(ctx, t, hashKey(key)); err != nil {
+			return err
+		}
+		return tx.AppendActivity(ctx, newActivity(ctx, s.clock, entry{action: "token.create", objectType: "token",
+			objectID: t.ID, repr: t.Prefix, actor: &webnet.User{ID: userID, Username: username},
+			details: map[string]any{"name": name, "expires_at": exp}}, "success"))
+	})
+	if err != nil {
 		return "", nil, fmt.Errorf("create token: %w", err)
 	}
 	return key, t, nil
@@ -101,6 +109,10 @@ func (s *Identity) AuthenticateToken(ctx context.Context, key string) (*Subject,
 		gen := s.cache.generation()
 		pt, pu, err := s.db.Read().TokenByHash(ctx, h)
 		if webnet.ErrorCode(err) == webnet.ENotFound {
+			// Only well-formed keys reach here (garbage is refused without a write), so a
+			// flood of nonsense headers cannot fill the audit log.
+			s.auditAlone(ctx, entry{action: "auth.token", objectType: "token", actorName: "anonymous",
+				repr: key[:len(tokenPrefix)+6], details: map[string]any{"reason": "unknown or revoked token"}}, "failure")
 			return nil, webnet.Errorf(webnet.EUnauthenticated, "Invalid token.")
 		}
 		if err != nil {
@@ -110,9 +122,13 @@ func (s *Identity) AuthenticateToken(ctx context.Context, key string) (*Subject,
 		s.cache.put(h, t, u, now, gen)
 	}
 	if t.Expired(now) {
+		s.auditAlone(ctx, entry{action: "auth.token", objectType: "token", objectID: t.ID, repr: t.Prefix, actor: &u,
+			details: map[string]any{"reason": "expired"}}, "failure")
 		return nil, webnet.Errorf(webnet.EUnauthenticated, "Token has expired.")
 	}
 	if !u.IsActive {
+		s.auditAlone(ctx, entry{action: "auth.token", objectType: "token", objectID: t.ID, repr: t.Prefix, actor: &u,
+			details: map[string]any{"reason": "user inactive"}}, "failure")
 		return nil, webnet.Errorf(webnet.EUnauthenticated, "User inactive or deleted.")
 	}
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= touchEvery {
@@ -144,5 +160,10 @@ func (s *Identity) DeleteToken(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteToken(ctx, u.ID, id) })
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.DeleteToken(ctx, u.ID, id); err != nil {
+			return err
+		}
+		return tx.AppendActivity(ctx, newActivity(ctx, s.clock, entry{action: "token.delete", objectType: "token", objectID: id}, "success"))
+	})
 }
