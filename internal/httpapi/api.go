@@ -108,6 +108,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerAudit(mux)
 	a.registerCredentials(mux)
 	a.registerAdmin(mux)
+	a.registerSchema(mux)
 }
 
 // JSONFallback wraps mux so that unknown paths and wrong methods under /api/ get the JSON
