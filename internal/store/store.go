@@ -42,6 +42,8 @@ type DB struct {
 	url     string // PostgreSQL: for the notification listener's own connection
 	hub     *hub
 	log     *slog.Logger
+	// SQLite only: prepared statements of the write and read pools.
+	wcache, rcache *stmtCache
 }
 
 // Open opens (and, for SQLite, creates) the database described by cfg. It does not migrate.
@@ -134,8 +136,10 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
+	r.SetConnMaxIdleTime(0)
 	db.r = r
 	db.closers = append(db.closers, r)
+	db.wcache, db.rcache = newStmtCache(w), newStmtCache(r)
 	return db, nil
 }
 
@@ -157,6 +161,11 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close closes every pool.
 func (db *DB) Close() error {
 	var errs []error
+	for _, c := range []*stmtCache{db.wcache, db.rcache} {
+		if c != nil {
+			c.close()
+		}
+	}
 	for _, c := range db.closers {
 		errs = append(errs, c.Close())
 	}
@@ -172,24 +181,35 @@ type execer interface {
 // Q runs the store's queries on a pool or inside a transaction. Read methods are on Q so they
 // work in both places; a Tx embeds Q and adds the writes.
 type Q struct {
-	ex execer
-	d  Dialect
+	ex    execer
+	d     Dialect
+	cache *stmtCache // SQLite: prepared statements of the pool
+	tx    *sql.Tx    // set inside a transaction
 }
 
 func (q Q) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := q.prepared(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return q.ex.ExecContext(ctx, q.d.rebind(query), args...)
 }
 
 func (q Q) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := q.prepared(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return q.ex.QueryContext(ctx, q.d.rebind(query), args...)
 }
 
 func (q Q) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := q.prepared(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return q.ex.QueryRowContext(ctx, q.d.rebind(query), args...)
 }
 
 // Read returns a Q on the read pool, for queries outside a transaction.
-func (db *DB) Read() Q { return Q{ex: db.r, d: db.dialect} }
+func (db *DB) Read() Q { return Q{ex: db.r, d: db.dialect, cache: db.rcache} }
 
 // Tx is a write transaction. Every multi-row change in webnet runs in one.
 type Tx struct {
@@ -204,6 +224,9 @@ func (tx *Tx) SQL() *sql.Tx { return tx.tx }
 // InTx runs fn in a write transaction, committing if fn returns nil and rolling back
 // otherwise (also when fn panics).
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	if db.wcache != nil {
+		db.wcache.prepareWanted(ctx)
+	}
 	stx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
@@ -218,7 +241,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		}
 	}()
 	var pending []Notification
-	if err = fn(&Tx{Q: Q{ex: stx, d: db.dialect}, tx: stx, pending: &pending}); err != nil {
+	if err = fn(&Tx{Q: Q{ex: stx, d: db.dialect, cache: db.wcache, tx: stx}, tx: stx, pending: &pending}); err != nil {
 		return err
 	}
 	if err = stx.Commit(); err != nil {
