@@ -198,7 +198,7 @@ CREATE TABLE activity_log (
 	ip TEXT NOT NULL DEFAULT '',
 	request_id TEXT NOT NULL DEFAULT '',
 	prev_hash TEXT NOT NULL,
-	hash TEXT NOT NULL UNIQUE
+	hash TEXT NOT NULL
 );
 CREATE INDEX activity_log_customer ON activity_log (customer_id, id);
 CREATE INDEX activity_log_actor ON activity_log (actor_id, id);
