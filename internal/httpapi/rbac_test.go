@@ -243,3 +243,130 @@ func TestAccessExplainer(t *testing.T) {
 		}
 	})
 }
+
+// membershipOf returns the id of user's membership in customer, as root sees it.
+func (w *world) membershipOf(t *testing.T, user string, customer int64) int64 {
+	t.Helper()
+	r := w.do(t, "GET", fmt.Sprintf("/api/memberships/?user=%d&customer=%d", w.ids[user], customer), "", as(w.root)...)
+	if r.status != 200 || r.body["count"] != 1.0 {
+		t.Fatalf("membership of %s: %d %s", user, r.status, r.raw)
+	}
+	return idOf(r.body["results"].([]any)[0].(map[string]any))
+}
+
+func (w *world) bundleID(t *testing.T, name string) int64 {
+	t.Helper()
+	r := w.do(t, "GET", "/api/permission-bundles/?limit=1000", "", as(w.root)...)
+	for _, b := range r.body["results"].([]any) {
+		if bm := b.(map[string]any); bm["name"] == name {
+			return idOf(bm)
+		}
+	}
+	t.Fatalf("no bundle %q in %s", name, r.raw)
+	return 0
+}
+
+func TestFullCRUDNeverImpliesCustomActions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, newEnv(t, db))
+		m := w.membershipOf(t, "member", w.acme)
+		patch := fmt.Sprintf(`{"bundles":[%d],"permissions":["change_device","enable_device","view_configuration","view_backups","edit_configuration"]}`, w.bundleID(t, "Device Manager"))
+		if r := w.do(t, "PATCH", fmt.Sprintf("/api/memberships/%d/", m), patch, as(w.root)...); r.status != 200 {
+			t.Fatalf("grant CRUD: %d %s", r.status, r.raw)
+		}
+		// Every CRUD permission works on grouped devices …
+		if got := w.deviceIDs(t, "member"); len(got) != 3 || got[w.u1] {
+			t.Fatalf("member with CRUD sees %v (ungrouped must stay hidden)", got)
+		}
+		if r := w.do(t, "PATCH", fmt.Sprintf("/api/devices/%d/", w.r1), `{"port":2222}`, as(w.tokens["member"])...); r.status != 200 {
+			t.Fatalf("change: %d %s", r.status, r.raw)
+		}
+		// … but no custom action, in either form, and the sentence names it.
+		for path, sentence := range map[string]string{
+			"sync":      "You do not have permission to sync device inventory",
+			"readiness": "You do not have permission to check device readiness",
+			"upgrade":   "You do not have permission to upgrade device firmware",
+		} {
+			r := w.do(t, "POST", "/api/devices/"+path+"/", fmt.Sprintf(`{"devices":[%d],"image":1,"confirm":true}`, w.r1), as(w.tokens["member"])...)
+			if r.status != 403 || r.body["error"] != sentence {
+				t.Errorf("bulk %s: %d %s", path, r.status, r.raw)
+			}
+			r = w.do(t, "POST", fmt.Sprintf("/api/devices/%d/%s/", w.r1, path), `{"image":1,"confirm":true}`, as(w.tokens["member"])...)
+			if r.status != 403 || r.body["error"] != sentence {
+				t.Errorf("single %s: %d %s", path, r.status, r.raw)
+			}
+		}
+		if r := w.do(t, "DELETE", fmt.Sprintf("/api/devices/%d/", w.r2), "", as(w.tokens["member"])...); r.status != 204 {
+			t.Fatalf("delete with CRUD: %d %s", r.status, r.raw)
+		}
+		// Taking the bundle away works on the next request.
+		if r := w.do(t, "PATCH", fmt.Sprintf("/api/memberships/%d/", m), `{"bundles":[],"permissions":[]}`, as(w.root)...); r.status != 200 {
+			t.Fatalf("revoke: %d %s", r.status, r.raw)
+		}
+		if got := w.deviceIDs(t, "member"); len(got) != 0 {
+			t.Fatalf("after revocation member sees %v", got)
+		}
+	})
+}
+
+func TestGroupInheritedRolesAndRevocation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, newEnv(t, db))
+		g := idOf(w.post(t, w.root, "/api/groups/", fmt.Sprintf(`{"customer":%d,"name":"noc","users":[%d]}`, w.acme, w.ids["member"])))
+		a := idOf(w.post(t, w.root, "/api/group-device-group-roles/", fmt.Sprintf(`{"group":%d,"role":%d}`, g, w.syncRole)))
+		if got := w.deviceIDs(t, "member"); len(got) != 2 || !got[w.r1] || !got[w.r2] {
+			t.Fatalf("through the group member sees %v", got)
+		}
+		if r := w.do(t, "POST", fmt.Sprintf("/api/devices/%d/sync/", w.r1), "", as(w.tokens["member"])...); r.status != 202 {
+			t.Fatalf("sync through the group: %d %s", r.status, r.raw)
+		}
+		// The access explainer names the group the role came through.
+		r := w.do(t, "GET", fmt.Sprintf("/api/devices/%d/access/?user=%d", w.r1, w.ids["member"]), "", as(w.tokens["admin"])...)
+		if !strings.Contains(r.raw, `"via_group_name":"noc"`) {
+			t.Fatalf("explainer does not name the group: %s", r.raw)
+		}
+		// Leaving the group ends it on the next request.
+		if r := w.do(t, "PATCH", fmt.Sprintf("/api/groups/%d/", g), `{"users":[]}`, as(w.root)...); r.status != 200 {
+			t.Fatalf("remove from group: %d %s", r.status, r.raw)
+		}
+		if got := w.deviceIDs(t, "member"); len(got) != 0 {
+			t.Fatalf("after leaving the group member sees %v", got)
+		}
+		// So does deleting the assignment (back in the group first).
+		w.do(t, "PATCH", fmt.Sprintf("/api/groups/%d/", g), fmt.Sprintf(`{"users":[%d]}`, w.ids["member"]), as(w.root)...)
+		if got := w.deviceIDs(t, "member"); len(got) != 2 {
+			t.Fatalf("back in the group: %v", got)
+		}
+		if r := w.do(t, "DELETE", fmt.Sprintf("/api/group-device-group-roles/%d/", a), "", as(w.root)...); r.status != 204 {
+			t.Fatalf("delete assignment: %d %s", r.status, r.raw)
+		}
+		if got := w.deviceIDs(t, "member"); len(got) != 0 {
+			t.Fatalf("after the assignment went member sees %v", got)
+		}
+	})
+}
+
+func TestGrantsNeverCrossCustomers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, newEnv(t, db))
+		// globex's admin is also a plain member of acme; everything granted in globex (admin,
+		// a full bundle) means nothing in acme.
+		w.post(t, w.root, "/api/memberships/", fmt.Sprintf(`{"user":%d,"customer":%d,"role":"member"}`, w.ids["globexadm"], w.acme))
+		m := w.membershipOf(t, "globexadm", w.globex)
+		w.do(t, "PATCH", fmt.Sprintf("/api/memberships/%d/", m), fmt.Sprintf(`{"bundles":[%d]}`, w.bundleID(t, "Device Administrator")), as(w.root)...)
+		if got := w.deviceIDs(t, "globexadm"); len(got) != 1 || !got[w.g1] {
+			t.Fatalf("globexadm sees %v", got)
+		}
+		for _, id := range []int64{w.r1, w.u1} {
+			if r := w.do(t, "POST", fmt.Sprintf("/api/devices/%d/sync/", id), "", as(w.tokens["globexadm"])...); r.status != 404 {
+				t.Errorf("sync acme device %d as globex admin: %d", id, r.status)
+			}
+		}
+		// A device-group role of globex cannot be given to acme-only users.
+		gxRole := idOf(w.post(t, w.root, "/api/device-group-roles/", fmt.Sprintf(`{"device_group":%d,"name":"gxsync","permissions":["sync_device_inventory"]}`, w.gx)))
+		r := w.do(t, "POST", "/api/user-device-group-roles/", fmt.Sprintf(`{"user":%d,"role":%d}`, w.ids["viewer"], gxRole), as(w.root)...)
+		if r.status != 404 {
+			t.Fatalf("assigning a globex role to an acme-only user: %d %s", r.status, r.raw)
+		}
+	})
+}

@@ -139,3 +139,69 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestGrantRevocationReachesOtherProcesses: process B caches a user's grants; process A
+// deletes the user's role assignment; B's next compilation no longer holds it.
+func TestGrantRevocationReachesOtherProcesses(t *testing.T) {
+	cfg := storetest.Config(t, store.Postgres)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	open := func() (*store.DB, *service.Access) {
+		db, err := store.Open(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if _, err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		a, _ := service.NewAccess(db)
+		return db, a
+	}
+	dbA, _ := open()
+	dbB, accessB := open()
+	go dbB.Listen(ctx)
+	waitFor(t, "B's listener", dbB.NotificationsReliable)
+	now := time.Now().UTC()
+	u := &webnet.User{Username: "u", PasswordHash: "x", IsActive: true, CreatedAt: now}
+	var assignment int64
+	err := dbA.InTx(ctx, func(tx *store.Tx) error {
+		c := &webnet.Customer{Name: "c", Slug: "c", CreatedAt: now}
+		if err := tx.CreateCustomer(ctx, c); err != nil {
+			return err
+		}
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		if err := tx.CreateMembership(ctx, &webnet.Membership{UserID: u.ID, CustomerID: c.ID, Role: webnet.RoleMember, CreatedAt: now}); err != nil {
+			return err
+		}
+		dg := &webnet.DeviceGroup{CustomerID: c.ID, Name: "dg", CreatedAt: now}
+		if err := tx.CreateDeviceGroup(ctx, dg); err != nil {
+			return err
+		}
+		r := &store.RoleView{DeviceGroupID: dg.ID, Name: "r", Permissions: []string{"sync_device_inventory"}, CreatedAt: now}
+		if err := tx.CreateRole(ctx, r); err != nil {
+			return err
+		}
+		a := &store.Assignment{Kind: "user", SubjectID: u.ID, RoleID: r.ID, CreatedAt: now}
+		err := tx.CreateAssignment(ctx, a)
+		assignment = a.ID
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	holds := func() bool {
+		g, err := accessB.Grants(service.WithSubject(ctx, &service.Subject{User: u}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(g.Customers[1].Groups) == 1
+	}
+	waitFor(t, "B sees the role", holds)
+	if err := dbA.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteAssignment(ctx, "user", assignment) }); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "B drops the role", func() bool { return !holds() })
+}
