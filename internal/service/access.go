@@ -128,12 +128,15 @@ func Compile(u *webnet.User, rows []store.GrantRow) (*authz.Grants, error) {
 			g.AddWide(r.CustomerID, webnet.PermSet(p), src)
 		case "group_role":
 			var perms webnet.PermSet
-			if r.Code != "" {
-				p, ok := webnet.ParsePerm(r.Code)
-				if !ok {
-					return nil, fmt.Errorf("compile grants: unknown group permission %q", r.Code)
+			for code := range strings.SplitSeq(r.Code, ",") {
+				if code == "" {
+					continue
 				}
-				perms = webnet.PermSet(p)
+				p, ok := webnet.ParsePerm(code)
+				if !ok {
+					return nil, fmt.Errorf("compile grants: unknown group permission %q", code)
+				}
+				perms = perms.Add(p)
 			}
 			g.AddGroupRole(r.CustomerID, r.DeviceGroupID, perms, src)
 		}

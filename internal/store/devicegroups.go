@@ -174,13 +174,7 @@ const roleSelect = `SELECT r.id, r.device_group_id, g.customer_id, r.name, r.des
 	COALESCE((SELECT ` + "%s" + ` FROM device_group_role_permissions p WHERE p.role_id = r.id), '')
 	FROM device_group_roles r JOIN device_groups g ON g.id = r.device_group_id`
 
-func (q Q) roleSelect() string {
-	agg := "GROUP_CONCAT(p.code, ',')"
-	if q.d == Postgres {
-		agg = "STRING_AGG(p.code, ',' ORDER BY p.code)"
-	}
-	return fmt.Sprintf(roleSelect, agg)
-}
+func (q Q) roleSelect() string { return fmt.Sprintf(roleSelect, q.d.codeList("p.code")) }
 
 func scanRole(s scanner, r *RoleView) error {
 	var perms string

@@ -113,6 +113,14 @@ func (d Dialect) forUpdate() string {
 	return ""
 }
 
+// codeList aggregates a text column of a group of rows into one comma-separated value.
+func (d Dialect) codeList(col string) string {
+	if d == Postgres {
+		return "STRING_AGG(" + col + ", ',' ORDER BY " + col + ")"
+	}
+	return "GROUP_CONCAT(" + col + ", ',')"
+}
+
 // isUniqueViolation reports whether err is a unique or primary-key constraint failure.
 func isUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
