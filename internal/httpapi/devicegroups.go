@@ -45,9 +45,11 @@ func (a *API) listDeviceGroups(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) createDeviceGroup(w http.ResponseWriter, r *http.Request) error {
 	var in service.DeviceGroupInput
-	if err := decode(w, r, a.maxBody, &in); err != nil {
+	bodyErr, err := decodeDeferred(w, r, a.maxBody, &in)
+	if err != nil {
 		return err
 	}
+	in.BodyErr = bodyErr
 	dg, err := a.core.CreateDeviceGroup(r.Context(), in)
 	if err != nil {
 		return err
@@ -75,7 +77,7 @@ func (a *API) updateDeviceGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var in service.DeviceGroupInput
-	if err := decode(w, r, a.maxBody, &in); err != nil {
+	if in.BodyErr, err = decodeDeferred(w, r, a.maxBody, &in); err != nil {
 		return err
 	}
 	dg, err := a.core.UpdateDeviceGroup(r.Context(), id, in)
@@ -117,9 +119,11 @@ func (a *API) listRoles(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) createRole(w http.ResponseWriter, r *http.Request) error {
 	var in service.RoleInput
-	if err := decode(w, r, a.maxBody, &in); err != nil {
+	bodyErr, err := decodeDeferred(w, r, a.maxBody, &in)
+	if err != nil {
 		return err
 	}
+	in.BodyErr = bodyErr
 	role, err := a.core.CreateRole(r.Context(), in)
 	if err != nil {
 		return err
@@ -146,11 +150,8 @@ func (a *API) updateRole(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.core.GetRole(r.Context(), id); err != nil {
-		return err
-	}
 	var in service.RoleInput
-	if err := decode(w, r, a.maxBody, &in); err != nil {
+	if in.BodyErr, err = decodeDeferred(w, r, a.maxBody, &in); err != nil {
 		return err
 	}
 	role, err := a.core.UpdateRole(r.Context(), id, in)
@@ -191,15 +192,17 @@ func (a *API) listAssignments(kind string) handlerFunc {
 func (a *API) createAssignment(kind string) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var in service.AssignmentInput
-		if err := decode(w, r, a.maxBody, &in); err != nil {
+		bodyErr, err := decodeDeferred(w, r, a.maxBody, &in)
+		if err != nil {
 			return err
 		}
-		if (kind == "user" && in.Group != nil) || (kind == "group" && in.User != nil) {
+		in.BodyErr = bodyErr
+		if in.BodyErr == nil && ((kind == "user" && in.Group != nil) || (kind == "group" && in.User != nil)) {
 			other := "group"
 			if kind == "group" {
 				other = "user"
 			}
-			return errUnknownField(other)
+			in.BodyErr = errUnknownField(other)
 		}
 		v, err := a.core.CreateAssignment(r.Context(), kind, in)
 		if err != nil {

@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -76,11 +79,58 @@ func (a *API) listDevices(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// decodeDeferred reads the request's JSON body into dst like decode, except when the body is
+// well-formed JSON that does not fit dst (an unknown field, a value of the wrong type): then
+// it fills dst leniently with what does fit and returns the strict error as bodyErr, for the
+// service to report after it has answered the visibility and permission questions that the
+// body's references pose (design.md §3: 404, then 403, then 400). err is any other failure
+// (not JSON, too large, malformed), which no reference can be read from.
+func decodeDeferred(w http.ResponseWriter, r *http.Request, maxBody int64, dst any) (bodyErr, err error) {
+	var raw json.RawMessage
+	if err := decode(w, r, maxBody, &raw); err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		fillLeniently(raw, dst)
+		return decodeError(err, maxBody), nil
+	}
+	return nil, nil
+}
+
+// fillLeniently sets each field of the struct dst points to from the member of the JSON
+// object raw with the field's name, when that member alone decodes into the field; every
+// other field is left zero. A reference of the wrong type is thus absent, never a zero id.
+func fillLeniently(raw json.RawMessage, dst any) {
+	v := reflect.ValueOf(dst).Elem()
+	v.SetZero() // undo what the strict decoder set before it failed
+	var members map[string]json.RawMessage
+	if v.Kind() != reflect.Struct || json.Unmarshal(raw, &members) != nil {
+		return
+	}
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		m, ok := members[name]
+		if !f.IsExported() || name == "" || name == "-" || !ok {
+			continue
+		}
+		p := reflect.New(f.Type)
+		if json.Unmarshal(m, p.Interface()) == nil {
+			v.Field(i).Set(p.Elem())
+		}
+	}
+}
+
 func (a *API) createDevice(w http.ResponseWriter, r *http.Request) error {
 	var in service.DeviceInput
-	if err := decode(w, r, a.maxBody, &in); err != nil {
+	bodyErr, err := decodeDeferred(w, r, a.maxBody, &in)
+	if err != nil {
 		return err
 	}
+	in.BodyErr = bodyErr
 	d, err := a.core.CreateDevice(r.Context(), in)
 	if err != nil {
 		return err
@@ -179,8 +229,17 @@ func (a *API) bulkDelete(w http.ResponseWriter, r *http.Request) error {
 		DryRun  bool    `json:"dry_run"`
 		Confirm bool    `json:"confirm"`
 	}
-	if err := decode(w, r, a.maxBody, &body); err != nil {
+	bodyErr, err := decodeDeferred(w, r, a.maxBody, &body)
+	if err != nil {
 		return err
+	}
+	if bodyErr != nil {
+		// The devices first: 404 for any the caller cannot see, 403 for any they may not
+		// delete; only then what is wrong with the body.
+		if err := a.core.AuthorizeBulkDelete(r.Context(), body.Devices); err != nil && webnet.ErrorCode(err) != webnet.EInvalid {
+			return err
+		}
+		return bodyErr
 	}
 	p, err := a.core.BulkDelete(r.Context(), body.Devices, body.DryRun, body.Confirm)
 	if err != nil {
@@ -199,23 +258,23 @@ type actionBody struct {
 	Confirm bool    `json:"confirm"`
 }
 
-func (b actionBody) request(ids []int64) service.ActionRequest {
-	req := service.ActionRequest{Devices: ids, DryRun: b.DryRun, Confirm: b.Confirm}
+// request builds the service request. bodyErr is what is wrong with the body, if anything;
+// when nothing is, an upgrade without its image is.
+func (b actionBody) request(act service.Action, ids []int64, bodyErr error) service.ActionRequest {
+	req := service.ActionRequest{Devices: ids, DryRun: b.DryRun, Confirm: b.Confirm, BodyErr: bodyErr}
 	if b.Image != nil {
 		req.Params = map[string]any{"image": *b.Image}
+	}
+	if req.BodyErr == nil && act.Kind == webnet.JobUpgrade && b.Image == nil {
+		req.BodyErr = webnet.Invalid("Invalid upgrade.", map[string]string{"image": "This field is required."})
 	}
 	return req
 }
 
-func (a *API) runAction(w http.ResponseWriter, r *http.Request, act service.Action, ids []int64, b actionBody) error {
-	if act.Kind == webnet.JobUpgrade && b.Image == nil {
-		// Permission is checked first by RunAction with no image given; only then the body.
-		if _, err := a.core.RunAction(r.Context(), act, service.ActionRequest{Devices: ids, CheckOnly: true}); err != nil {
-			return err
-		}
-		return webnet.Invalid("Invalid upgrade.", map[string]string{"image": "This field is required."})
-	}
-	jobs, err := a.core.RunAction(r.Context(), act, b.request(ids))
+// runAction asks the service for the action; it checks the devices before reporting
+// req.BodyErr, so a caller without the permission never learns what a valid body would be.
+func (a *API) runAction(w http.ResponseWriter, r *http.Request, act service.Action, req service.ActionRequest) error {
+	jobs, err := a.core.RunAction(r.Context(), act, req)
 	if err != nil {
 		return err
 	}
@@ -230,10 +289,11 @@ func (a *API) runAction(w http.ResponseWriter, r *http.Request, act service.Acti
 func (a *API) bulkAction(act service.Action) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var b actionBody
-		if err := decode(w, r, a.maxBody, &b); err != nil {
+		bodyErr, err := decodeDeferred(w, r, a.maxBody, &b)
+		if err != nil {
 			return err
 		}
-		return a.runAction(w, r, act, b.Devices, b)
+		return a.runAction(w, r, act, b.request(act, b.Devices, bodyErr))
 	}
 }
 
@@ -244,15 +304,16 @@ func (a *API) deviceAction(act service.Action) handlerFunc {
 			return err
 		}
 		var b actionBody
+		var bodyErr error
 		if r.ContentLength != 0 {
-			if err := decode(w, r, a.maxBody, &b); err != nil {
+			if bodyErr, err = decodeDeferred(w, r, a.maxBody, &b); err != nil {
 				return err
 			}
 		}
-		if len(b.Devices) > 0 {
-			return webnet.Invalid("Invalid request.", map[string]string{"devices": "The device is in the URL."})
+		if bodyErr == nil && len(b.Devices) > 0 {
+			bodyErr = webnet.Invalid("Invalid request.", map[string]string{"devices": "The device is in the URL."})
 		}
-		return a.runAction(w, r, act, []int64{id}, b)
+		return a.runAction(w, r, act, b.request(act, []int64{id}, bodyErr))
 	}
 }
 
@@ -265,18 +326,17 @@ func (a *API) configPush(w http.ResponseWriter, r *http.Request) error {
 		Config *string `json:"config"`
 		DryRun bool    `json:"dry_run"`
 	}
-	if err := decode(w, r, a.maxBody, &b); err != nil {
+	bodyErr, err := decodeDeferred(w, r, a.maxBody, &b)
+	if err != nil {
 		return err
 	}
-	req := service.ActionRequest{Devices: []int64{id}, DryRun: b.DryRun}
-	if b.Config == nil || strings.TrimSpace(*b.Config) == "" {
-		// Check permission before revealing what the body should hold.
-		if _, err := a.core.RunAction(r.Context(), service.ActionConfigPush, service.ActionRequest{Devices: []int64{id}, CheckOnly: true}); err != nil {
-			return err
-		}
-		return webnet.Invalid("Invalid configuration push.", map[string]string{"config": "This field is required."})
+	req := service.ActionRequest{Devices: []int64{id}, DryRun: b.DryRun, BodyErr: bodyErr}
+	if b.Config != nil {
+		req.Params = map[string]any{"config": *b.Config}
 	}
-	req.Params = map[string]any{"config": *b.Config}
+	if req.BodyErr == nil && (b.Config == nil || strings.TrimSpace(*b.Config) == "") {
+		req.BodyErr = webnet.Invalid("Invalid configuration push.", map[string]string{"config": "This field is required."})
+	}
 	jobs, err := a.core.RunAction(r.Context(), service.ActionConfigPush, req)
 	if err != nil {
 		return err

@@ -32,16 +32,19 @@ type ActionRequest struct {
 	DryRun  bool
 	// Confirm is required for destructive actions that are not dry runs (upgrade).
 	Confirm bool
-	// CheckOnly stops after authorization: no job, no audit of success. Handlers use it to
-	// answer 404/403 before telling what a valid body would hold.
-	CheckOnly bool
+	// BodyErr is what is wrong with the request's body, if anything: a field the action does
+	// not take, a value of the wrong type, a missing parameter. RunAction reports it only
+	// after the visibility and permission checks on the devices, so that a caller without the
+	// permission never learns what a valid body would be (design.md §3: 404, 403, then 400).
+	BodyErr error
 }
 
 // RunAction checks the action on every device, all or nothing (not_found naming invisible
 // ids, forbidden with the action's sentence naming the devices without the permission; every
-// denial audited), then creates one job per customer through the JobService in the same
-// transaction as the audit record of the request. A device without a credential is accepted:
-// its target fails in the job. Errors: unauthenticated, invalid, not_found, forbidden.
+// denial audited), then reports req.BodyErr if set, then creates one job per customer through
+// the JobService in the same transaction as the audit record of the request. A device
+// without a credential is accepted: its target fails in the job. Errors: unauthenticated,
+// invalid, not_found, forbidden.
 func (c *Core) RunAction(ctx context.Context, a Action, req ActionRequest) ([]*webnet.Job, error) {
 	g, err := c.grants(ctx)
 	if err != nil {
@@ -50,10 +53,10 @@ func (c *Core) RunAction(ctx context.Context, a Action, req ActionRequest) ([]*w
 	e := entry{action: "device." + a.Kind, objectType: "device"}
 	devices, err := c.devicesFor(ctx, g, req.Devices, a.Perm, a.Sentence, &e)
 	if err != nil {
-		return nil, err
+		return nil, bodyErrFirst(req.BodyErr, err)
 	}
-	if req.CheckOnly {
-		return nil, nil
+	if req.BodyErr != nil {
+		return nil, req.BodyErr
 	}
 	if a.Kind == webnet.JobUpgrade && !req.DryRun && !req.Confirm {
 		plan := make([]DeviceBrief, len(devices))

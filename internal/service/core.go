@@ -121,6 +121,13 @@ func (c *Core) denied(ctx context.Context, e entry, err error) error {
 	if code != webnet.EForbidden && code != webnet.ENotFound {
 		return err
 	}
+	if code == webnet.ENotFound {
+		// The object is invisible to the actor: the record is the actor's alone. Filing it
+		// under the object's customer would show that customer's admins who probed them and
+		// name their objects to the record's readers.
+		e.customerID, e.objectID, e.repr = 0, 0, ""
+		e.details = nil
+	}
 	if e.details == nil {
 		e.details = map[string]any{}
 	}

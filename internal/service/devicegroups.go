@@ -74,6 +74,10 @@ type DeviceGroupInput struct {
 	Customer    *int64  `json:"customer"`
 	Name        *string `json:"name"`
 	Description *string `json:"description"`
+	// BodyErr is the error of decoding the request body strictly, when the fields above
+	// were read from it leniently: reported after the visibility and permission checks
+	// (design.md §3).
+	BodyErr error `json:"-"`
 }
 
 // requireAdmin answers not_found if the customer is invisible to the caller and forbidden
@@ -96,7 +100,7 @@ func (c *Core) CreateDeviceGroup(ctx context.Context, in DeviceGroupInput) (*Dev
 		return nil, err
 	}
 	if in.Customer == nil {
-		return nil, webnet.Invalid("Invalid device group.", map[string]string{"customer": "This field is required."})
+		return nil, bodyErrFirst(in.BodyErr, webnet.Invalid("Invalid device group.", map[string]string{"customer": "This field is required."}))
 	}
 	e := entry{action: "device_group.create", objectType: "device_group", customerID: *in.Customer}
 	if err := requireAdmin(g, *in.Customer, "device groups"); err != nil {
@@ -104,6 +108,9 @@ func (c *Core) CreateDeviceGroup(ctx context.Context, in DeviceGroupInput) (*Dev
 			return nil, &webnet.Error{Code: webnet.ENotFound, Message: "Customer not found.", Fields: map[string]string{"customer": "No such customer."}}
 		}
 		return nil, c.denied(ctx, e, err)
+	}
+	if in.BodyErr != nil {
+		return nil, in.BodyErr
 	}
 	dg := &webnet.DeviceGroup{CustomerID: *in.Customer, CreatedAt: c.clock.Now()}
 	f := fieldErrors{}
@@ -148,6 +155,9 @@ func (c *Core) UpdateDeviceGroup(ctx context.Context, id int64, in DeviceGroupIn
 	e := entry{action: "device_group.update", objectType: "device_group", objectID: id, repr: dg.Name, customerID: dg.CustomerID}
 	if err := requireAdmin(g, dg.CustomerID, "device groups"); err != nil {
 		return nil, c.denied(ctx, e, err)
+	}
+	if in.BodyErr != nil {
+		return nil, in.BodyErr
 	}
 	before := map[string]any{"name": dg.Name, "description": dg.Description}
 	f := fieldErrors{}

@@ -2,7 +2,11 @@ package service
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
+	"reflect"
 	"strings"
 
 	"webnet/internal/authz"
@@ -62,6 +66,11 @@ type DeviceInput struct {
 	Platform    string `json:"platform"`
 	Credential  *int64 `json:"credential"`
 	Enabled     *bool  `json:"enabled"`
+	// BodyErr is the error of decoding the request body strictly, when the fields above
+	// were read from it leniently. CreateDevice reports it after its visibility and
+	// permission checks, so that a caller without the permission never learns what a valid
+	// body would be (design.md §3).
+	BodyErr error `json:"-"`
 }
 
 func deviceFields(d *webnet.Device) map[string]any {
@@ -118,7 +127,7 @@ func (c *Core) CreateDevice(ctx context.Context, in DeviceInput) (*DeviceDetail,
 		return nil, err
 	}
 	if in.Customer == nil {
-		return nil, webnet.Invalid("Invalid device.", map[string]string{"customer": "This field is required."})
+		return nil, bodyErrFirst(in.BodyErr, webnet.Invalid("Invalid device.", map[string]string{"customer": "This field is required."}))
 	}
 	now := c.clock.Now()
 	d := &webnet.Device{CustomerID: *in.Customer, DeviceGroupID: in.DeviceGroup, Name: in.Name, Address: in.Address,
@@ -143,6 +152,9 @@ func (c *Core) CreateDevice(ctx context.Context, in DeviceInput) (*DeviceDetail,
 			msg = "You do not have permission to add ungrouped devices; choose a device group."
 		}
 		return nil, c.denied(ctx, e, forbidden("%s", msg))
+	}
+	if in.BodyErr != nil {
+		return nil, in.BodyErr
 	}
 	if err := validateDevice(d); err != nil {
 		return nil, err
@@ -317,6 +329,21 @@ func (c *Core) DeleteDevice(ctx context.Context, id int64, dryRun bool) (*Delete
 	return c.deleteDevices(ctx, []int64{id}, dryRun, true)
 }
 
+// AuthorizeBulkDelete answers what BulkDelete would answer about the caller and the devices
+// before looking at the rest of the body: not_found naming the invisible ids, forbidden
+// (audited) naming the devices without delete_device, invalid for a bad list. Handlers call
+// it when the body is otherwise bad, so that the body's error comes last. Errors:
+// unauthenticated, not_found, forbidden, invalid.
+func (c *Core) AuthorizeBulkDelete(ctx context.Context, ids []int64) error {
+	g, err := c.grants(ctx)
+	if err != nil {
+		return err
+	}
+	e := entry{action: "device.delete", objectType: "device"}
+	_, err = c.devicesFor(ctx, g, ids, webnet.PermDeleteDevice, "You do not have permission to delete devices", &e)
+	return err
+}
+
 // BulkDelete deletes several devices, all or nothing: any invisible id is not_found (naming
 // the ids), any device without delete_device is forbidden (naming them). Without confirm and
 // not a dry run, it answers invalid with the preview. Errors: unauthenticated, not_found,
@@ -451,8 +478,26 @@ func (o *OptionalID) UnmarshalJSON(b []byte) error {
 	}
 	var v int64
 	if _, err := fmt.Sscan(string(b), &v); err != nil || fmt.Sprint(v) != string(b) {
-		return &webnet.Error{Code: webnet.EInvalid, Message: "Expected an id or null."}
+		// The decoder names the field of an *json.UnmarshalTypeError (and only of that), so
+		// the client learns which field is wrong.
+		return &json.UnmarshalTypeError{Value: "value " + string(b), Type: reflect.TypeFor[int64]()}
 	}
 	o.Value = &v
 	return nil
+}
+
+// bodyErrFirst returns err, unless it is a validation error and the body itself was bad:
+// then the body's error, with err's fields added to its own. Visibility and permission
+// errors always come before the body's (design.md §3).
+func bodyErrFirst(bodyErr, err error) error {
+	if bodyErr == nil || webnet.ErrorCode(err) != webnet.EInvalid {
+		return err
+	}
+	var b, e *webnet.Error
+	if !errors.As(bodyErr, &b) || !errors.As(err, &e) || b.Code != webnet.EInvalid || len(e.Fields) == 0 {
+		return bodyErr
+	}
+	fields := maps.Clone(e.Fields)
+	maps.Copy(fields, b.Fields)
+	return &webnet.Error{Code: webnet.EInvalid, Message: b.Message, Fields: fields, Extra: b.Extra}
 }

@@ -46,6 +46,10 @@ type RoleInput struct {
 	Name        *string   `json:"name"`
 	Description *string   `json:"description"`
 	Permissions *[]string `json:"permissions"`
+	// BodyErr is the error of decoding the request body strictly, when the fields above
+	// were read from it leniently: reported after the visibility and permission checks
+	// (design.md §3).
+	BodyErr error `json:"-"`
 }
 
 func (in RoleInput) apply(r *store.RoleView, f fieldErrors) {
@@ -78,7 +82,7 @@ func (c *Core) CreateRole(ctx context.Context, in RoleInput) (*store.RoleView, e
 		return nil, err
 	}
 	if in.DeviceGroup == nil {
-		return nil, webnet.Invalid("Invalid role.", map[string]string{"device_group": "This field is required."})
+		return nil, bodyErrFirst(in.BodyErr, webnet.Invalid("Invalid role.", map[string]string{"device_group": "This field is required."}))
 	}
 	dg, err := c.visibleDeviceGroup(ctx, g, *in.DeviceGroup)
 	if err != nil {
@@ -87,6 +91,9 @@ func (c *Core) CreateRole(ctx context.Context, in RoleInput) (*store.RoleView, e
 	e := entry{action: "device_group_role.create", objectType: "device_group_role", customerID: dg.CustomerID}
 	if err := requireAdmin(g, dg.CustomerID, "device-group roles"); err != nil {
 		return nil, c.denied(ctx, e, err)
+	}
+	if in.BodyErr != nil {
+		return nil, in.BodyErr
 	}
 	r := &store.RoleView{DeviceGroupID: dg.ID, CustomerID: dg.CustomerID, Permissions: []string{}, CreatedAt: c.clock.Now()}
 	f := fieldErrors{}
@@ -122,6 +129,9 @@ func (c *Core) UpdateRole(ctx context.Context, id int64, in RoleInput) (*store.R
 	r, err := c.adminRole(ctx, g, id)
 	if err != nil {
 		return nil, err
+	}
+	if in.BodyErr != nil {
+		return nil, in.BodyErr
 	}
 	before := roleFields(r)
 	f := fieldErrors{}
@@ -211,6 +221,10 @@ type AssignmentInput struct {
 	User  *int64 `json:"user"`
 	Group *int64 `json:"group"`
 	Role  *int64 `json:"role"`
+	// BodyErr is the error of decoding the request body strictly, when the fields above
+	// were read from it leniently: reported after the role's visibility check (design.md
+	// §3).
+	BodyErr error `json:"-"`
 }
 
 // CreateAssignment gives a role to a user (who must be a member of the role's customer) or
@@ -221,23 +235,29 @@ func (c *Core) CreateAssignment(ctx context.Context, kind string, in AssignmentI
 	if err != nil {
 		return nil, err
 	}
-	f := fieldErrors{}
 	subjectField, subjectID := "user", in.User
 	if kind == "group" {
 		subjectField, subjectID = "group", in.Group
 	}
+	// The role says whose tenancy this is: its visibility comes before the rest of the body.
+	var r *store.RoleView
+	if in.Role != nil {
+		if r, err = c.adminRole(ctx, g, *in.Role); err != nil {
+			return nil, &webnet.Error{Code: webnet.ENotFound, Message: "Role not found.", Fields: map[string]string{"role": "No such role."}}
+		}
+	}
+	if in.BodyErr != nil {
+		return nil, in.BodyErr
+	}
+	f := fieldErrors{}
 	if subjectID == nil {
 		f.add(subjectField, "This field is required.")
 	}
-	if in.Role == nil {
+	if r == nil {
 		f.add("role", "This field is required.")
 	}
 	if err := f.err("Invalid assignment."); err != nil {
 		return nil, err
-	}
-	r, err := c.adminRole(ctx, g, *in.Role)
-	if err != nil {
-		return nil, &webnet.Error{Code: webnet.ENotFound, Message: "Role not found.", Fields: map[string]string{"role": "No such role."}}
 	}
 	q := c.db.Read()
 	ok, err := q.InCustomer(ctx, kind, *subjectID, r.CustomerID)

@@ -60,7 +60,10 @@ func (f fieldErrors) checkAddress(field, v string) {
 	if _, err := netip.ParseAddr(v); err == nil {
 		return
 	}
-	if len(v) > 253 || !hostnameRE.MatchString(v) {
+	labels := strings.Split(strings.TrimSuffix(v, "."), ".")
+	if len(v) > 253 || !hostnameRE.MatchString(v) || strings.Trim(labels[len(labels)-1], "0123456789") == "" {
+		// An all-numeric last label is a mistyped address (192.0.2.256), never a host name
+		// (RFC 1123 §2.1).
 		f.add(field, "Enter an IP address or a host name.")
 	}
 }
