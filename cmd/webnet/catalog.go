@@ -3,39 +3,19 @@ package main
 import (
 	"context"
 	"fmt"
-
-	"webnet/internal/service"
-	"webnet/internal/webnet"
 )
 
 // initDeviceGroupPermissions writes the permission catalog, the device-group permission codes
 // and the default global bundles (idempotent; migrate does it too).
 func (c cli) initDeviceGroupPermissions(ctx context.Context, args []string) error {
-	var cfg Config
 	fs := newFlagSet("init-device-group-permissions", "Write the permission catalog, the device-group permission codes and the default\n"+
 		"global permission bundles. Idempotent; migrate does it too. Audited as catalog.init.")
-	cfg.storageFlags(fs, c.getenv)
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if err := cfg.validate(); err != nil {
-		return usageError{err}
-	}
-	log := c.logger(cfg)
-	db, err := openDB(ctx, cfg, log)
+	e, err := c.openAdmin(ctx, fs, args, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	access, err := service.NewAccess(db)
-	if err != nil {
-		return err
-	}
-	core, err := service.NewCore(service.CoreConfig{DB: db, Access: access, Clock: webnet.SystemClock{}, Logger: log})
-	if err != nil {
-		return err
-	}
-	n, err := core.InitDeviceGroupPermissions(service.WithSubject(ctx, service.System()))
+	defer e.Close()
+	n, err := e.core.InitDeviceGroupPermissions(e.sys)
 	if err != nil {
 		return err
 	}

@@ -5,10 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-
-	"webnet/internal/secret"
-	"webnet/internal/service"
-	"webnet/internal/webnet"
 )
 
 const keysUsage = `Usage: webnet keys <subcommand> [flags]
@@ -62,34 +58,13 @@ func (c cli) keysRotate(ctx context.Context, args []string, rotate bool) error {
 	if !rotate {
 		name, summary = "keys reencrypt", reencryptSummary
 	}
-	var cfg Config
 	fs := newFlagSet(name, summary)
-	cfg.storageFlags(fs, c.getenv)
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if err := cfg.validate(); err != nil {
-		return usageError{err}
-	}
-	log := c.logger(cfg)
-	keyring, err := secret.LoadKeyring(cfg.DataDir, cfg.SecretKey)
-	if err != nil {
-		return fmt.Errorf("credential keys: %w", err)
-	}
-	db, err := openDB(ctx, cfg, log)
+	e, err := c.openAdmin(ctx, fs, args, true)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	access, err := service.NewAccess(db)
-	if err != nil {
-		return err
-	}
-	core, err := service.NewCore(service.CoreConfig{DB: db, Access: access, Clock: webnet.SystemClock{}, Keyring: keyring, Logger: log})
-	if err != nil {
-		return err
-	}
-	sys := service.WithSubject(ctx, service.System())
+	defer e.Close()
+	core, cfg, sys := e.core, e.cfg, e.sys
 	if !rotate || cfg.SecretKey != "" {
 		if rotate {
 			fmt.Fprintln(c.stdout, "WEBNET_SECRET_KEY is set, so webnet cannot add a key: re-encrypting only.")
@@ -98,7 +73,7 @@ func (c cli) keysRotate(ctx context.Context, args []string, rotate bool) error {
 		if err != nil {
 			return fmt.Errorf("re-encrypt credentials: %w", err)
 		}
-		fmt.Fprintf(c.stdout, "re-encrypted %d values under key id %d\n", n, keyring.CurrentID())
+		fmt.Fprintf(c.stdout, "re-encrypted %d values under key id %d\n", n, e.keyring.CurrentID())
 		return nil
 	}
 	n, id, err := core.RotateKeys(sys)

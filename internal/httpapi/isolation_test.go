@@ -6,9 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -196,41 +194,6 @@ func (w *isoWorld) req(t *testing.T, caller, method, path, body string) result {
 	w.noMarkers(t, fmt.Sprintf("%s %s as %s", method, path, caller), r.raw)
 	if r.status >= 500 {
 		t.Errorf("%s %s as %s: %d %s", method, path, caller, r.status, r.raw)
-	}
-	return r
-}
-
-// doAny is env.do for answers of any shape: body is set only for a JSON object.
-func (e *env) doAny(t testing.TB, method, path, body string, hdr ...string) result {
-	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, e.srv.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read the answer: %v", method, path, err)
-	}
-	r := result{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && strings.HasPrefix(r.raw, "{") {
-		if err := json.Unmarshal(raw, &r.body); err != nil {
-			t.Errorf("%s %s: answer is not JSON: %q", method, path, raw)
-		}
 	}
 	return r
 }
