@@ -164,15 +164,22 @@ func (m *Main) Run(ctx context.Context) error {
 	return err
 }
 
-// janitor removes expired sessions and throttle windows every ten minutes.
+// janitor removes expired sessions and throttle windows every ten minutes and indexes new
+// audit records every half minute (reads index what is left, so this only keeps them quick).
 func (m *Main) janitor(ctx context.Context) {
 	sys := service.WithSubject(ctx, service.System())
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
+	audit := time.NewTicker(30 * time.Second)
+	defer audit.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-audit.C:
+			if err := m.core.IndexAudit(sys); err != nil && !errors.Is(err, context.Canceled) {
+				m.Logger.Warn("index audit log", "err", err)
+			}
 		case <-t.C:
 			if n, err := m.identity.DeleteExpired(sys); err != nil && !errors.Is(err, context.Canceled) {
 				m.Logger.Warn("delete expired sessions", "err", err)

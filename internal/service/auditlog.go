@@ -112,15 +112,8 @@ func (c *Core) activityFilter(ctx context.Context, q ActivityQuery) (store.Activ
 		if err != nil {
 			return store.ActivityFilter{}, err
 		}
-		admin, args, err := g.AdminFilter("a.customer_id").Where()
-		if err != nil {
+		if f.Visibility, f.VisibilityArgs, err = store.ActivityVisibility(u.ID, g.AdminFilter("x.customer_id")); err != nil {
 			return store.ActivityFilter{}, err
-		}
-		if admin == "1=0" {
-			f.Visibility, f.VisibilityArgs = "a.actor_id = ?", []any{u.ID}
-		} else {
-			f.Visibility = "(a.actor_id = ? OR " + admin + ")"
-			f.VisibilityArgs = append([]any{u.ID}, args...)
 		}
 	}
 	return f, nil
@@ -135,6 +128,9 @@ func (c *Core) ListActivity(ctx context.Context, q ActivityQuery, page webnet.Pa
 	if err != nil {
 		return nil, 0, err
 	}
+	if err := c.indexAudit(ctx); err != nil {
+		return nil, 0, err
+	}
 	return c.db.Read().ListActivity(ctx, f, page.Limit, page.Offset)
 }
 
@@ -146,6 +142,9 @@ func (c *Core) ListActivity(ctx context.Context, q ActivityQuery, page webnet.Pa
 func (c *Core) ExportActivity(ctx context.Context, q ActivityQuery, fn func(*store.Activity) error) error {
 	f, err := c.activityFilter(ctx, q)
 	if err != nil {
+		return err
+	}
+	if err := c.indexAudit(ctx); err != nil {
 		return err
 	}
 	return c.db.Read().EachActivity(ctx, f, fn)
@@ -166,4 +165,22 @@ func (c *Core) VerifyAudit(ctx context.Context) (badID int64, checked int, err e
 		}
 	}
 	return c.db.Read().VerifyChain(ctx)
+}
+
+// indexAudit brings the audit log's lookup tables up to date before a read, so that reads see
+// every record while audited changes write a single unindexed row.
+func (c *Core) indexAudit(ctx context.Context) error {
+	return c.db.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.IndexActivity(ctx)
+		return err
+	})
+}
+
+// IndexAudit indexes the newest audit records; the serve command's janitor calls it so reads
+// find little left to do. Only the system subject may call it. Errors: forbidden.
+func (c *Core) IndexAudit(ctx context.Context) error {
+	if !SubjectFrom(ctx).IsSystem() {
+		return forbidden("Only the system indexes the audit log.")
+	}
+	return c.indexAudit(ctx)
 }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -10,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"webnet/internal/authz"
 )
 
 // Activity is one audit record. The store computes PrevHash and Hash when appending.
@@ -68,8 +71,9 @@ func activityDigest(a *Activity) (string, error) {
 
 // AppendActivity appends a to the audit chain inside tx: it takes the chain head (locked on
 // PostgreSQL, so concurrent writers serialise), links and hashes the record, and moves the
-// head. On PostgreSQL that is one statement (one round trip); on SQLite, whose writer is
-// already exclusive and whose statements cost no round trip, three plain ones.
+// head. On PostgreSQL that is one statement (one round trip), and the head row's lock is what
+// serialises concurrent appends. On SQLite, whose writer is already exclusive, the head is
+// the newest record and the anchor in audit_chain moves when IndexActivity runs.
 func (tx *Tx) AppendActivity(ctx context.Context, a *Activity) error {
 	if len(a.Details) == 0 {
 		a.Details = json.RawMessage(`{}`)
@@ -89,8 +93,9 @@ func (tx *Tx) AppendActivity(ctx context.Context, a *Activity) error {
 		}
 		return nil
 	}
-	var lastID int64
-	if err := tx.queryRow(ctx, `SELECT last_id, last_hash FROM audit_chain WHERE id = 1`).Scan(&lastID, &a.PrevHash); err != nil {
+	// SQLite's writer is exclusive, so the newest record is the chain head: reading it costs a
+	// cached page, where moving a head row would cost a page write per audited change.
+	if err := tx.queryRow(ctx, `SELECT COALESCE((SELECT hash FROM activity_log ORDER BY id DESC LIMIT 1), '')`).Scan(&a.PrevHash); err != nil {
 		return fmt.Errorf("audit chain head: %w", err)
 	}
 	a.Hash = chainHash(a.PrevHash, digest)
@@ -101,9 +106,6 @@ func (tx *Tx) AppendActivity(ctx context.Context, a *Activity) error {
 		string(a.Details), a.IP, a.RequestID, a.PrevHash, a.Hash).Scan(&a.ID)
 	if err != nil {
 		return fmt.Errorf("insert activity: %w", err)
-	}
-	if _, err := tx.exec(ctx, `UPDATE audit_chain SET last_id = ?, last_hash = ? WHERE id = 1`, a.ID, a.Hash); err != nil {
-		return fmt.Errorf("move audit chain head: %w", err)
 	}
 	return nil
 }
@@ -151,21 +153,26 @@ type ActivityFilter struct {
 func (f ActivityFilter) where() (string, []any) {
 	conds := []string{"(" + f.Visibility + ")"}
 	args := append([]any{}, f.VisibilityArgs...)
-	add := func(cond string, v any) { conds = append(conds, cond); args = append(args, v) }
+	add := func(cond string, v ...any) { conds = append(conds, cond); args = append(args, v...) }
+	// Lookups go through the lookup tables (see IndexActivity); the record's own columns
+	// are tested too, so a lookup row can never widen what a filter selects.
 	if f.ActorID != nil {
-		add("a.actor_id = ?", *f.ActorID)
+		add("a.actor_id = ? AND a.id IN (SELECT activity_id FROM activity_by_actor WHERE actor_id = ?)", *f.ActorID, *f.ActorID)
 	}
 	if f.Action != "" {
 		add("a.action = ?", f.Action)
 	}
-	if f.ObjectType != "" {
-		add("a.object_type = ?", f.ObjectType)
-	}
-	if f.ObjectID != "" {
+	switch {
+	case f.ObjectType != "" && f.ObjectID != "":
+		add("a.object_type = ? AND a.object_id = ? AND a.id IN (SELECT activity_id FROM activity_by_object WHERE object_type = ? AND object_id = ?)",
+			f.ObjectType, f.ObjectID, f.ObjectType, f.ObjectID)
+	case f.ObjectType != "":
+		add("a.object_type = ? AND a.id IN (SELECT activity_id FROM activity_by_object WHERE object_type = ?)", f.ObjectType, f.ObjectType)
+	case f.ObjectID != "":
 		add("a.object_id = ?", f.ObjectID)
 	}
 	if f.CustomerID != nil {
-		add("a.customer_id = ?", *f.CustomerID)
+		add("a.customer_id = ? AND a.id IN (SELECT activity_id FROM activity_by_customer WHERE customer_id = ?)", *f.CustomerID, *f.CustomerID)
 	}
 	if f.Result != "" {
 		add("a.result = ?", f.Result)
@@ -230,43 +237,106 @@ func (q Q) EachActivity(ctx context.Context, f ActivityFilter, fn func(*Activity
 	return rows.Err()
 }
 
+// ActivityVisibility is the visibility condition of a user who sees the records they are the
+// actor of and those of the customers the authz filter admin selects (built over column
+// "x.customer_id"), through the lookup tables.
+func ActivityVisibility(userID int64, admin authz.Filter) (string, []any, error) {
+	cond, args, err := admin.Where()
+	if err != nil {
+		return "", nil, err
+	}
+	own := "a.id IN (SELECT activity_id FROM activity_by_actor WHERE actor_id = ?)"
+	if cond == "1=0" {
+		return own, []any{userID}, nil
+	}
+	return "(" + own + " OR a.id IN (SELECT x.activity_id FROM activity_by_customer x WHERE " + cond + "))",
+		append([]any{userID}, args...), nil
+}
+
+// IndexActivity brings the audit log's lookup tables (by customer, actor and object) up to
+// the newest record and returns how many records it indexed. Audit-log reads call it first,
+// so they see every record; appends stay one unindexed row. It locks the chain head, so on
+// PostgreSQL no append commits while it runs and none is missed.
+func (tx *Tx) IndexActivity(ctx context.Context) (int64, error) {
+	var indexed, anchorID int64
+	var anchorHash string
+	if err := tx.queryRow(ctx, `SELECT indexed_id, last_id, last_hash FROM audit_chain WHERE id = 1`+tx.d.forUpdate()).
+		Scan(&indexed, &anchorID, &anchorHash); err != nil {
+		return 0, fmt.Errorf("audit index position: %w", err)
+	}
+	var last int64
+	var lastHash string
+	err := tx.queryRow(ctx, `SELECT id, hash FROM activity_log ORDER BY id DESC LIMIT 1`).Scan(&last, &lastHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		last = 0
+	} else if err != nil {
+		return 0, fmt.Errorf("newest audit record: %w", err)
+	}
+	if last <= indexed && last == anchorID {
+		return 0, nil
+	}
+	// Move the anchor only along the chain: if the anchored record is gone or changed, the log
+	// was tampered with, and moving on would hide it from audit verify.
+	if anchorID != 0 && anchorID != last {
+		var h string
+		if err := tx.queryRow(ctx, `SELECT hash FROM activity_log WHERE id = ?`, anchorID).Scan(&h); err != nil || h != anchorHash {
+			return 0, fmt.Errorf("audit log tampered with: the anchored record %d is changed or missing; run webnet audit verify", anchorID)
+		}
+	}
+	for _, q := range []string{
+		`INSERT INTO activity_by_customer (customer_id, activity_id)
+			SELECT customer_id, id FROM activity_log WHERE id > ? AND id <= ? AND customer_id IS NOT NULL`,
+		`INSERT INTO activity_by_actor (actor_id, activity_id)
+			SELECT actor_id, id FROM activity_log WHERE id > ? AND id <= ? AND actor_id IS NOT NULL`,
+		`INSERT INTO activity_by_object (object_type, object_id, activity_id)
+			SELECT object_type, object_id, id FROM activity_log WHERE id > ? AND id <= ?`,
+	} {
+		if _, err := tx.exec(ctx, q, indexed, last); err != nil {
+			return 0, fmt.Errorf("index audit log: %w", err)
+		}
+	}
+	if _, err := tx.exec(ctx, `UPDATE audit_chain SET indexed_id = ?, last_id = ?, last_hash = ? WHERE id = 1`, last, last, lastHash); err != nil {
+		return 0, fmt.Errorf("audit index position: %w", err)
+	}
+	return max(0, last-indexed), nil
+}
+
 // VerifyChain recomputes the whole audit chain and returns the id of the first record whose
 // link or hash is wrong (0 when the chain is intact) and how many records it checked.
+//
+// Beyond the links, the anchor in audit_chain (the newest record as of the last append on
+// PostgreSQL, or of the last indexing on SQLite) must still be in the log with its hash: so
+// removing the newest records is detected too, up to the anchor.
 func (q Q) VerifyChain(ctx context.Context) (badID int64, checked int, err error) {
-	prev := ""
+	var anchorID int64
+	var anchorHash string
+	if err := q.queryRow(ctx, `SELECT last_id, last_hash FROM audit_chain WHERE id = 1`).Scan(&anchorID, &anchorHash); err != nil {
+		return 0, 0, fmt.Errorf("audit chain anchor: %w", err)
+	}
+	prev, anchored := "", anchorID == 0
+	stop := errors.New("stop")
 	err = q.EachActivity(ctx, ActivityFilter{Visibility: "1=1"}, func(a *Activity) error {
 		checked++
 		h, err := ActivityHash(a, prev)
 		if err != nil || a.PrevHash != prev || a.Hash != h {
 			badID = a.ID
-			return errStop
+			return stop
+		}
+		if a.ID == anchorID {
+			anchored = a.Hash == anchorHash
 		}
 		prev = a.Hash
 		return nil
 	})
-	if err == errStop {
-		err = nil
+	if errors.Is(err, stop) {
+		return badID, checked, nil
 	}
-	if err == nil && badID == 0 {
-		var head string
-		if err := q.queryRow(ctx, `SELECT last_hash FROM audit_chain WHERE id = 1`).Scan(&head); err != nil {
-			return 0, checked, fmt.Errorf("audit chain head: %w", err)
-		}
-		if head != prev {
-			// The newest records were removed: the head remembers a hash the log no longer has.
-			var last int64
-			q.queryRow(ctx, `SELECT last_id FROM audit_chain WHERE id = 1`).Scan(&last)
-			return last, checked, nil
-		}
+	if err == nil && !anchored {
+		// The anchored record was removed or replaced along with everything after it.
+		return anchorID, checked, nil
 	}
-	return badID, checked, err
+	return 0, checked, err
 }
-
-type stopError struct{}
-
-func (stopError) Error() string { return "stop" }
-
-var errStop error = stopError{}
 
 // ActivityIDString formats an object id for the audit log.
 func ActivityIDString(id int64) string { return strconv.FormatInt(id, 10) }

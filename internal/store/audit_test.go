@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,8 +86,28 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 			}
 		}
 		verify(0, 4)
+		// The anchor covers the newest record once the log is indexed (reads and serve's
+		// janitor do it; on PostgreSQL every append moves it anyway).
+		index := func() error {
+			return db.InTx(ctx, func(tx *store.Tx) error { _, err := tx.IndexActivity(ctx); return err })
+		}
+		if err := index(); err != nil {
+			t.Fatal(err)
+		}
 		exec(`DELETE FROM activity_log WHERE id = 4`)
 		verify(4, 3)
+		// Indexing refuses to move the anchor past the missing record: that would hide it.
+		a := &store.Activity{At: t0, ActorUsername: "system", Action: "test.append", ObjectType: "test", Result: "success"}
+		if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.AppendActivity(ctx, a) }); err != nil {
+			t.Fatal(err)
+		}
+		if err := index(); db.Dialect() == store.SQLite && (err == nil || !strings.Contains(err.Error(), "tampered")) {
+			t.Fatalf("indexing over a removed anchor: %v", err)
+		}
+		// On PostgreSQL the append chained onto the head that still named record 4.
+		if bad, _, err := db.Read().VerifyChain(ctx); err != nil || bad == 0 {
+			t.Fatalf("verify after appending past a removed record: bad %d, %v", bad, err)
+		}
 		exec(`UPDATE activity_log SET object_repr = 'x' WHERE id = 2`)
 		verify(2, 2)
 	})

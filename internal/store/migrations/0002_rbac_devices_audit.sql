@@ -200,13 +200,31 @@ CREATE TABLE activity_log (
 	prev_hash TEXT NOT NULL,
 	hash TEXT NOT NULL
 );
-CREATE INDEX activity_log_customer ON activity_log (customer_id, id);
-CREATE INDEX activity_log_actor ON activity_log (actor_id, id);
-CREATE INDEX activity_log_object ON activity_log (object_type, object_id);
+-- The audit log's lookups by customer, actor and object live in these tables, filled behind
+-- the appends in batches (store.IndexActivity, run before every audit-log read): an audited
+-- change then writes one unindexed row, not a row and three index entries.
+CREATE TABLE activity_by_customer (
+	customer_id BIGINT NOT NULL,
+	activity_id BIGINT NOT NULL,
+	PRIMARY KEY (customer_id, activity_id)
+);
+CREATE TABLE activity_by_actor (
+	actor_id BIGINT NOT NULL,
+	activity_id BIGINT NOT NULL,
+	PRIMARY KEY (actor_id, activity_id)
+);
+CREATE TABLE activity_by_object (
+	object_type TEXT NOT NULL,
+	object_id TEXT NOT NULL,
+	activity_id BIGINT NOT NULL,
+	PRIMARY KEY (object_type, object_id, activity_id)
+);
 
+-- The chain head (last record) and how far the lookup tables reach.
 CREATE TABLE audit_chain (
 	id INTEGER PRIMARY KEY CHECK (id = 1),
 	last_id BIGINT NOT NULL,
-	last_hash TEXT NOT NULL
+	last_hash TEXT NOT NULL,
+	indexed_id BIGINT NOT NULL DEFAULT 0
 );
-INSERT INTO audit_chain (id, last_id, last_hash) VALUES (1, 0, '');
+INSERT INTO audit_chain (id, last_id, last_hash, indexed_id) VALUES (1, 0, '', 0);
