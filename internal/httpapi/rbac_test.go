@@ -370,3 +370,24 @@ func TestGrantsNeverCrossCustomers(t *testing.T) {
 		}
 	})
 }
+
+func TestMeListsHeldRoles(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, newEnv(t, db))
+		g := idOf(w.post(t, w.root, "/api/groups/", fmt.Sprintf(`{"customer":%d,"name":"noc","users":[%d]}`, w.acme, w.ids["syncer"])))
+		w.post(t, w.root, "/api/group-device-group-roles/", fmt.Sprintf(`{"group":%d,"role":%d}`, g, w.noRole))
+		r := w.do(t, "GET", "/api/me/", "", as(w.tokens["syncer"])...)
+		held := r.body["device_group_roles"].([]any)
+		if r.status != 200 || len(held) != 2 {
+			t.Fatalf("me: %d %s", r.status, r.raw)
+		}
+		got := map[string]string{}
+		for _, h := range held {
+			hm := h.(map[string]any)
+			got[hm["role_name"].(string)] = fmt.Sprint(hm["permissions"], " via ", hm["via_group"])
+		}
+		if got["sync"] != "[view_backups sync_device_inventory] via <nil>" || got["look"] != fmt.Sprintf("[] via %d", g) {
+			t.Fatalf("held roles: %v", got)
+		}
+	})
+}

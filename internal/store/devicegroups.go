@@ -345,14 +345,15 @@ type HeldRole struct {
 	Permissions     []string `json:"permissions"`
 }
 
-// HeldRoles lists the device-group roles a user holds, for GET /api/me/.
+// HeldRoles lists the device-group roles a user holds, for GET /api/me/, in one query.
 func (q Q) HeldRoles(ctx context.Context, userID int64) ([]HeldRole, error) {
+	codes := `COALESCE((SELECT ` + q.d.codeList("p.code") + ` FROM device_group_role_permissions p WHERE p.role_id = r.id), '')`
 	rows, err := q.query(ctx, `
-		SELECT a.id, r.id, r.name, g.id, g.name, g.customer_id, 0 FROM user_device_group_roles a
+		SELECT a.id, r.id, r.name, g.id, g.name, g.customer_id, 0, `+codes+` FROM user_device_group_roles a
 		  JOIN device_group_roles r ON r.id = a.role_id JOIN device_groups g ON g.id = r.device_group_id
 		 WHERE a.user_id = ?
 		UNION ALL
-		SELECT a.id, r.id, r.name, g.id, g.name, g.customer_id, a.group_id FROM group_device_group_roles a
+		SELECT a.id, r.id, r.name, g.id, g.name, g.customer_id, a.group_id, `+codes+` FROM group_device_group_roles a
 		  JOIN auth_group_users gu ON gu.group_id = a.group_id
 		  JOIN device_group_roles r ON r.id = a.role_id JOIN device_groups g ON g.id = r.device_group_id
 		 WHERE gu.user_id = ?
@@ -365,23 +366,15 @@ func (q Q) HeldRoles(ctx context.Context, userID int64) ([]HeldRole, error) {
 	for rows.Next() {
 		var h HeldRole
 		var via int64
-		if err := rows.Scan(&h.AssignmentID, &h.RoleID, &h.RoleName, &h.DeviceGroupID, &h.DeviceGroupName, &h.CustomerID, &via); err != nil {
+		var perms string
+		if err := rows.Scan(&h.AssignmentID, &h.RoleID, &h.RoleName, &h.DeviceGroupID, &h.DeviceGroupName, &h.CustomerID, &via, &perms); err != nil {
 			return nil, err
 		}
 		if via != 0 {
 			h.ViaGroupID = &via
 		}
+		h.Permissions = splitCodes(perms)
 		out = append(out, h)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for i := range out {
-		r, err := q.RoleByID(ctx, out[i].RoleID)
-		if err != nil {
-			return nil, err
-		}
-		out[i].Permissions = r.Permissions
-	}
-	return out, nil
+	return out, rows.Err()
 }
