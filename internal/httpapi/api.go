@@ -105,6 +105,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.handle(mux, "DELETE /api/tokens/{id}/", signedIn, a.deleteToken)
 	a.registerDevices(mux)
 	a.registerDeviceGroups(mux)
+	a.registerJobs(mux)
 	a.registerAudit(mux)
 	a.registerCredentials(mux)
 	a.registerAdmin(mux)

@@ -2,8 +2,13 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
+	"strings"
+	"time"
 
+	"webnet/internal/authz"
 	"webnet/internal/webnet"
 )
 
@@ -34,4 +39,169 @@ func (q Q) CountJobs(ctx context.Context) (int, error) {
 	var n int
 	err := q.queryRow(ctx, `SELECT COUNT(*) FROM jobs`).Scan(&n)
 	return n, err
+}
+
+const jobColumns = `j.id, j.customer_id, j.kind, j.status, j.requested_by, j.params, j.dry_run, j.progress_done,
+	j.progress_total, j.created_at, j.started_at, j.finished_at`
+
+func scanJob(s scanner, j *webnet.Job) error {
+	var by sql.NullInt64
+	var params string
+	var started, finished sql.NullTime
+	if err := s.Scan(&j.ID, &j.CustomerID, &j.Kind, &j.Status, &by, &params, &j.DryRun, &j.ProgressDone,
+		&j.ProgressTotal, &j.CreatedAt, &started, &finished); err != nil {
+		return err
+	}
+	j.RequestedBy, j.Params = nullInt(by), json.RawMessage(params)
+	j.CreatedAt = j.CreatedAt.UTC()
+	j.StartedAt, j.FinishedAt = nullTime(started), nullTime(finished)
+	return nil
+}
+
+// JobByID returns a job with all its targets; callers authorize (and filter the targets).
+func (q Q) JobByID(ctx context.Context, id int64) (*webnet.Job, error) {
+	var j webnet.Job
+	if err := scanJob(q.queryRow(ctx, `SELECT `+jobColumns+` FROM jobs j WHERE j.id = ?`, id), &j); err != nil {
+		return nil, notFound(err, "Job")
+	}
+	rows, err := q.query(ctx, `SELECT device_id, status, message FROM job_targets WHERE job_id = ? ORDER BY device_id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("job targets: %w", err)
+	}
+	defer rows.Close()
+	j.Targets = []webnet.JobTarget{}
+	for rows.Next() {
+		var t webnet.JobTarget
+		if err := rows.Scan(&t.DeviceID, &t.Status, &t.Message); err != nil {
+			return nil, err
+		}
+		j.Targets = append(j.Targets, t)
+	}
+	return &j, rows.Err()
+}
+
+// JobVisibility is the condition under which a job is visible to a user who is not staff: they
+// requested it, or they can see at least one of its target devices (devices through the
+// authz filter built over columns "d.customer_id" and "d.device_group_id").
+func JobVisibility(userID int64, devices authz.Filter) (string, []any, error) {
+	cond, args, err := devices.Where()
+	if err != nil {
+		return "", nil, err
+	}
+	return `(j.requested_by = ? OR EXISTS (SELECT 1 FROM job_targets t JOIN devices d ON d.id = t.device_id
+		WHERE t.job_id = j.id AND ` + cond + `))`, append([]any{userID}, args...), nil
+}
+
+// ListJobs returns a page of the jobs visible (a condition from JobVisibility, or "1=1") and
+// matching jq, newest first, with their count. Targets are not loaded.
+func (q Q) ListJobs(ctx context.Context, visible string, visibleArgs []any, jq webnet.JobQuery, page webnet.Page) ([]webnet.Job, int, error) {
+	if visible == "" {
+		return nil, 0, fmt.Errorf("list jobs: no visibility condition")
+	}
+	conds, args := []string{visible}, append([]any{}, visibleArgs...)
+	add := func(c string, v any) { conds, args = append(conds, c), append(args, v) }
+	if jq.Status != "" {
+		add("j.status = ?", jq.Status)
+	}
+	if jq.Kind != "" {
+		add("j.kind = ?", jq.Kind)
+	}
+	if jq.RequestedBy != nil {
+		add("j.requested_by = ?", *jq.RequestedBy)
+	}
+	if jq.CustomerID != nil {
+		add("j.customer_id = ?", *jq.CustomerID)
+	}
+	if jq.DeviceID != nil {
+		add("EXISTS (SELECT 1 FROM job_targets ft WHERE ft.job_id = j.id AND ft.device_id = ?)", *jq.DeviceID)
+	}
+	where := strings.Join(conds, " AND ")
+	var total int
+	if err := q.queryRow(ctx, `SELECT COUNT(*) FROM jobs j WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count jobs: %w", err)
+	}
+	rows, err := q.query(ctx, `SELECT `+jobColumns+` FROM jobs j WHERE `+where+` ORDER BY j.id DESC LIMIT ? OFFSET ?`,
+		append(args, page.Limit, page.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list jobs: %w", err)
+	}
+	defer rows.Close()
+	out := []webnet.Job{}
+	for rows.Next() {
+		var j webnet.Job
+		if err := scanJob(rows, &j); err != nil {
+			return nil, 0, fmt.Errorf("scan job: %w", err)
+		}
+		out = append(out, j)
+	}
+	return out, total, rows.Err()
+}
+
+// AppendJobLog appends a line to a job's log and returns its seq (the job's next, without
+// gaps: the job row is the counter).
+func (tx *Tx) AppendJobLog(ctx context.Context, jobID int64, l *webnet.JobLogLine) error {
+	if err := tx.queryRow(ctx, `UPDATE jobs SET log_seq = log_seq + 1 WHERE id = ? RETURNING log_seq`, jobID).Scan(&l.Seq); err != nil {
+		return notFound(err, "Job")
+	}
+	if _, err := tx.exec(ctx, `INSERT INTO job_logs (job_id, seq, at, level, device_id, message) VALUES (?, ?, ?, ?, ?, ?)`,
+		jobID, l.Seq, l.At, l.Level, l.DeviceID, l.Message); err != nil {
+		return fmt.Errorf("append job log: %w", err)
+	}
+	return nil
+}
+
+// JobLogs returns up to limit lines of a job after seq after, in order.
+func (q Q) JobLogs(ctx context.Context, jobID, after int64, limit int) ([]webnet.JobLogLine, error) {
+	rows, err := q.query(ctx, `SELECT seq, at, level, device_id, message FROM job_logs WHERE job_id = ? AND seq > ?
+		ORDER BY seq LIMIT ?`, jobID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("job logs: %w", err)
+	}
+	defer rows.Close()
+	out := []webnet.JobLogLine{}
+	for rows.Next() {
+		var l webnet.JobLogLine
+		var dev sql.NullInt64
+		if err := rows.Scan(&l.Seq, &l.At, &l.Level, &dev, &l.Message); err != nil {
+			return nil, err
+		}
+		l.At, l.DeviceID = l.At.UTC(), nullInt(dev)
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// SetJobStatus moves a job from status from to status to, stamping started/finished times;
+// a job no longer in from is a conflict (someone else moved it first).
+func (tx *Tx) SetJobStatus(ctx context.Context, id int64, from, to string, at time.Time) error {
+	if !webnet.JobTransitionAllowed(from, to) {
+		return webnet.Errorf(webnet.EConflict, "A %s job cannot become %s.", from, to)
+	}
+	set := "status = ?"
+	args := []any{to}
+	if to == webnet.JobRunning {
+		set += ", started_at = ?"
+		args = append(args, at)
+	}
+	if webnet.JobFinished(to) {
+		set += ", finished_at = ?"
+		args = append(args, at)
+	}
+	res, err := tx.exec(ctx, `UPDATE jobs SET `+set+` WHERE id = ? AND status = ?`, append(args, id, from)...)
+	if err != nil {
+		return fmt.Errorf("set job status: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return webnet.Errorf(webnet.EConflict, "The job is no longer %s.", from)
+	}
+	return nil
+}
+
+// CancelPendingTargets marks a job's pending and running targets cancelled.
+func (tx *Tx) CancelPendingTargets(ctx context.Context, jobID int64) error {
+	_, err := tx.exec(ctx, `UPDATE job_targets SET status = 'cancelled' WHERE job_id = ? AND status IN ('pending', 'running')`, jobID)
+	if err != nil {
+		return fmt.Errorf("cancel targets: %w", err)
+	}
+	return nil
 }

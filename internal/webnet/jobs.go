@@ -57,3 +57,59 @@ type JobTarget struct {
 	Status   string `json:"status"`
 	Message  string `json:"message"`
 }
+
+// jobTransitions is the job status machine of design.md §1.
+var jobTransitions = map[string][]string{
+	JobQueued:  {JobRunning, JobCancelled, JobFailed},
+	JobRunning: {JobSucceeded, JobPartial, JobFailed, JobCancelled},
+}
+
+// JobTransitionAllowed reports whether a job may go from status from to status to. Finished
+// statuses (succeeded, partial, failed, cancelled) are final.
+func JobTransitionAllowed(from, to string) bool {
+	for _, s := range jobTransitions[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// targetTransitions is the target status machine.
+var targetTransitions = map[string][]string{
+	TargetPending: {TargetRunning, TargetSkipped, TargetCancelled, TargetFailed},
+	TargetRunning: {TargetSucceeded, TargetFailed, TargetCancelled},
+}
+
+// TargetTransitionAllowed reports whether a job target may go from status from to to.
+func TargetTransitionAllowed(from, to string) bool {
+	for _, s := range targetTransitions[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// JobFinished reports whether status is final.
+func JobFinished(status string) bool {
+	return status == JobSucceeded || status == JobPartial || status == JobFailed || status == JobCancelled
+}
+
+// JobLogLine is one line of a job's log; seq orders a job's lines without gaps.
+type JobLogLine struct {
+	Seq      int64     `json:"seq"`
+	At       time.Time `json:"at"`
+	Level    string    `json:"level"`
+	DeviceID *int64    `json:"device"`
+	Message  string    `json:"message"`
+}
+
+// JobQuery holds the list filters of GET /api/jobs/.
+type JobQuery struct {
+	Status      string
+	Kind        string
+	DeviceID    *int64
+	RequestedBy *int64
+	CustomerID  *int64
+}

@@ -1,0 +1,166 @@
+package service
+
+import (
+	"context"
+	"fmt"
+
+	"webnet/internal/authz"
+	"webnet/internal/store"
+	"webnet/internal/webnet"
+)
+
+// jobVisibility is the SQL condition of the jobs the caller may see (design.md §2): staff
+// and superusers all; others the jobs they requested and those with a target device they
+// can see.
+func jobVisibility(ctx context.Context, g *authz.Grants) (string, []any, error) {
+	if g.Bypass() {
+		return "1=1", nil, nil
+	}
+	if !g.Active {
+		return "1=0", nil, nil
+	}
+	u, err := requireUser(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	return store.JobVisibility(u.ID, g.DeviceFilter(webnet.PermViewDevice, "d.customer_id", "d.device_group_id"))
+}
+
+// ListJobs returns a page of the jobs the caller may see, newest first, filtered in the
+// query. Targets are left out of lists. Any signed-in user may call it. Errors:
+// unauthenticated.
+func (c *Core) ListJobs(ctx context.Context, jq webnet.JobQuery, page webnet.Page) ([]webnet.Job, int, error) {
+	g, err := c.grants(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	vis, args, err := jobVisibility(ctx, g)
+	if err != nil {
+		return nil, 0, err
+	}
+	if jq.Status != "" && !webnet.JobFinished(jq.Status) && jq.Status != webnet.JobQueued && jq.Status != webnet.JobRunning {
+		return nil, 0, webnet.Invalid("Invalid filter.", map[string]string{"status": "Not a job status."})
+	}
+	return c.db.Read().ListJobs(ctx, vis, args, jq, page)
+}
+
+// visibleJob loads a job the caller may see, with only the targets on devices the caller may
+// see (design.md §2), or not_found.
+func (c *Core) visibleJob(ctx context.Context, g *authz.Grants, id int64) (*webnet.Job, map[int64]bool, error) {
+	q := c.db.Read()
+	j, err := q.JobByID(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids := make([]int64, len(j.Targets))
+	for i, t := range j.Targets {
+		ids[i] = t.DeviceID
+	}
+	devices, err := q.DevicesByIDs(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	seen := map[int64]bool{}
+	for _, d := range devices {
+		if g.Visible(authz.TargetOf(&d)) {
+			seen[d.ID] = true
+		}
+	}
+	mine := false
+	if sub := SubjectFrom(ctx); sub != nil && sub.User != nil && j.RequestedBy != nil {
+		mine = *j.RequestedBy == sub.User.ID
+	}
+	if len(seen) == 0 && !mine && !g.Bypass() {
+		return nil, nil, notFoundErr("Job")
+	}
+	targets := j.Targets[:0]
+	for _, t := range j.Targets {
+		if seen[t.DeviceID] {
+			targets = append(targets, t)
+		}
+	}
+	j.Targets = targets
+	return j, seen, nil
+}
+
+// GetJob returns a job the caller may see with the targets they may see. Errors:
+// unauthenticated, not_found.
+func (c *Core) GetJob(ctx context.Context, id int64) (*webnet.Job, error) {
+	g, err := c.grants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	j, _, err := c.visibleJob(ctx, g, id)
+	return j, err
+}
+
+// JobLogs returns up to limit log lines of a job after seq after, leaving out lines about
+// devices the caller may not see (so seq numbers may skip). Errors: unauthenticated,
+// not_found.
+func (c *Core) JobLogs(ctx context.Context, id, after int64, limit int) ([]webnet.JobLogLine, error) {
+	g, err := c.grants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	_, seen, err := c.visibleJob(ctx, g, id)
+	if err != nil {
+		return nil, err
+	}
+	lines, err := c.db.Read().JobLogs(ctx, id, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := lines[:0]
+	for _, l := range lines {
+		if l.DeviceID == nil || seen[*l.DeviceID] || g.Bypass() {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// CancelJob cancels a queued or running job: the status, its unfinished targets and a log
+// line change in one transaction with the audit record; a worker running it stops at its
+// next check. The requester, the job's customer's admins and staff may cancel. Errors:
+// unauthenticated, not_found, forbidden, conflict (already finished).
+func (c *Core) CancelJob(ctx context.Context, id int64) (*webnet.Job, error) {
+	g, err := c.grants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	j, _, err := c.visibleJob(ctx, g, id)
+	if err != nil {
+		return nil, err
+	}
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e := entry{action: "job.cancel", objectType: "job", objectID: j.ID, repr: j.Kind, customerID: j.CustomerID}
+	mine := j.RequestedBy != nil && *j.RequestedBy == u.ID
+	if !mine && !g.Admin(j.CustomerID) {
+		return nil, c.denied(ctx, e, forbidden("Only the requester, the customer's admins and staff may cancel a job."))
+	}
+	if webnet.JobFinished(j.Status) {
+		return nil, webnet.Errorf(webnet.EConflict, "The job is already %s.", j.Status)
+	}
+	now := c.clock.Now()
+	err = c.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.SetJobStatus(ctx, j.ID, j.Status, webnet.JobCancelled, now); err != nil {
+			return err
+		}
+		if err := tx.CancelPendingTargets(ctx, j.ID); err != nil {
+			return err
+		}
+		if err := tx.AppendJobLog(ctx, j.ID, &webnet.JobLogLine{At: now, Level: "warn",
+			Message: fmt.Sprintf("Cancelled by %s.", u.Username)}); err != nil {
+			return err
+		}
+		e.details = map[string]any{"status": map[string]any{"before": j.Status, "after": webnet.JobCancelled}}
+		return c.audit(ctx, tx, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c.GetJob(ctx, id)
+}
