@@ -392,3 +392,26 @@ func TestSignInAndTokenFailuresAreAudited(t *testing.T) {
 		}
 	})
 }
+
+func TestPasswordChangeEndsSessions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, fastHash)
+		ctx := context.Background()
+		root := f.superuser(t, "root", "a long enough password")
+		other := f.superuser(t, "other", "a long enough password")
+		v, _, _ := f.id.StartSession(ctx, other)
+		access, _ := service.NewAccess(db)
+		h, _ := password.NewHasher(fastHash, 1)
+		core, err := service.NewCore(service.CoreConfig{DB: db, Access: access, Clock: f.clock, Hasher: h})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pw := "another long password"
+		if _, err := core.UpdateUser(asUser(&service.Subject{User: root}), other.ID, service.UserPatch{Password: &pw}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.id.AuthenticateSession(ctx, v); webnet.ErrorCode(err) != webnet.EUnauthenticated {
+			t.Fatalf("session after a password change: %v", err)
+		}
+	})
+}

@@ -182,7 +182,7 @@ func (c *Core) CreateUser(ctx context.Context, in UserInput) (*webnet.User, erro
 
 // UpdateUser changes a user's e-mail, password or active flag, and (superusers only) the
 // staff and superuser flags; deactivation and a new password take effect on the user's next
-// request in every process. Staff and superusers may change any user but a superuser, whom
+// request in every process, and end the user's browser sessions. Staff and superusers may change any user but a superuser, whom
 // only superusers change; a customer's admin may change only users who are neither staff nor
 // superusers and whose every membership is in a customer the admin administers. Errors:
 // unauthenticated, not_found, forbidden, invalid, internal (no password hasher configured).
@@ -236,6 +236,13 @@ func (c *Core) UpdateUser(ctx context.Context, id int64, p UserPatch) (*webnet.U
 		e.details = changes(userFields(u), userFields(&next))
 		if p.Password != nil {
 			e.details["password"] = map[string]any{"before": redacted, "after": redacted}
+		}
+		if p.Password != nil || (u.IsActive && !next.IsActive) {
+			// Whoever knew the old password, or the deactivated user, is signed out of the
+			// browser everywhere; API tokens stay, as the user's own revocable keys.
+			if _, err := tx.DeleteSessionsOfUser(ctx, u.ID); err != nil {
+				return err
+			}
 		}
 		return c.audit(ctx, tx, e)
 	})

@@ -65,3 +65,13 @@ func (tx *Tx) DeleteExpired(ctx context.Context, now, idleCutoff, throttleCutoff
 	}
 	return total, nil
 }
+
+// DeleteSessionsOfUser signs a user out of every browser session (after a password change or
+// deactivation) and returns how many ended.
+func (tx *Tx) DeleteSessionsOfUser(ctx context.Context, userID int64) (int64, error) {
+	res, err := tx.exec(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
+	if err != nil {
+		return 0, fmt.Errorf("end sessions: %w", err)
+	}
+	return res.RowsAffected()
+}
