@@ -80,6 +80,18 @@ type DeviceGroupInput struct {
 	BodyErr error `json:"-"`
 }
 
+// apply sets the given name and description on dg, checking each into f.
+func (in DeviceGroupInput) apply(dg *webnet.DeviceGroup, f fieldErrors) {
+	if in.Name != nil {
+		dg.Name = *in.Name
+		f.checkName("name", dg.Name)
+	}
+	if in.Description != nil {
+		dg.Description = *in.Description
+		f.checkDescription("description", dg.Description)
+	}
+}
+
 // requireAdmin answers not_found if the customer is invisible to the caller and forbidden
 // if it is visible but the caller does not administer it.
 func requireAdmin(g *authz.Grants, customerID int64, what string) error {
@@ -116,14 +128,8 @@ func (c *Core) CreateDeviceGroup(ctx context.Context, in DeviceGroupInput) (*Dev
 	f := fieldErrors{}
 	if in.Name == nil {
 		f.add("name", "This field is required.")
-	} else {
-		dg.Name = *in.Name
-		f.checkName("name", dg.Name)
 	}
-	if in.Description != nil {
-		dg.Description = *in.Description
-		f.checkDescription("description", dg.Description)
-	}
+	in.apply(dg, f)
 	if err := f.err("Invalid device group."); err != nil {
 		return nil, err
 	}
@@ -164,14 +170,7 @@ func (c *Core) UpdateDeviceGroup(ctx context.Context, id int64, in DeviceGroupIn
 	if in.Customer != nil && *in.Customer != dg.CustomerID {
 		f.add("customer", "A device group cannot move to another customer.")
 	}
-	if in.Name != nil {
-		dg.Name = *in.Name
-		f.checkName("name", dg.Name)
-	}
-	if in.Description != nil {
-		dg.Description = *in.Description
-		f.checkDescription("description", dg.Description)
-	}
+	in.apply(&dg.DeviceGroup, f)
 	if err := f.err("Invalid device group."); err != nil {
 		return nil, err
 	}
