@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,15 +13,24 @@ import (
 	"webnet/internal/webnet"
 )
 
+// TopicJob is the notification topic of job changes; the payload is the job's id. Every
+// change to a job, its targets or its log notifies it, and listeners fetch what changed
+// (payloads carry ids, never rows).
+const TopicJob = "job"
+
+func (tx *Tx) notifyJob(ctx context.Context, id int64) error {
+	return tx.Notify(ctx, TopicJob, strconv.FormatInt(id, 10))
+}
+
 // CreateJob inserts a job and its targets and sets the job's ID.
 func (tx *Tx) CreateJob(ctx context.Context, j *webnet.Job) error {
 	params := string(j.Params)
 	if params == "" {
 		params = "{}"
 	}
-	err := tx.queryRow(ctx, `INSERT INTO jobs (customer_id, kind, status, requested_by, params, dry_run, progress_total, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		j.CustomerID, j.Kind, j.Status, j.RequestedBy, params, j.DryRun, len(j.Targets), j.CreatedAt).Scan(&j.ID)
+	err := tx.queryRow(ctx, `INSERT INTO jobs (customer_id, kind, status, requested_by, params, dry_run, progress_total,
+		created_at, retry_of, schedule_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		j.CustomerID, j.Kind, j.Status, j.RequestedBy, params, j.DryRun, len(j.Targets), j.CreatedAt, j.RetryOf, j.ScheduleID).Scan(&j.ID)
 	if err != nil {
 		return fmt.Errorf("insert job: %w", err)
 	}
@@ -31,7 +41,7 @@ func (tx *Tx) CreateJob(ctx context.Context, j *webnet.Job) error {
 			return fmt.Errorf("insert job target: %w", err)
 		}
 	}
-	return nil
+	return tx.notifyJob(ctx, j.ID)
 }
 
 // CountJobs returns how many jobs a customer has (tests and the seam's callers).
@@ -42,16 +52,17 @@ func (q Q) CountJobs(ctx context.Context) (int, error) {
 }
 
 const jobColumns = `j.id, j.customer_id, j.kind, j.status, j.requested_by, j.params, j.dry_run, j.progress_done,
-	j.progress_total, j.created_at, j.started_at, j.finished_at`
+	j.progress_total, j.created_at, j.started_at, j.finished_at, j.attempts, j.retry_of, j.schedule_id`
 
 func scanJob(s scanner, j *webnet.Job) error {
-	var by sql.NullInt64
+	var by, retryOf, schedule sql.NullInt64
 	var params string
 	var started, finished sql.NullTime
 	if err := s.Scan(&j.ID, &j.CustomerID, &j.Kind, &j.Status, &by, &params, &j.DryRun, &j.ProgressDone,
-		&j.ProgressTotal, &j.CreatedAt, &started, &finished); err != nil {
+		&j.ProgressTotal, &j.CreatedAt, &started, &finished, &j.Attempts, &retryOf, &schedule); err != nil {
 		return err
 	}
+	j.RetryOf, j.ScheduleID = nullInt(retryOf), nullInt(schedule)
 	j.RequestedBy, j.Params = nullInt(by), json.RawMessage(params)
 	j.CreatedAt = j.CreatedAt.UTC()
 	j.StartedAt, j.FinishedAt = nullTime(started), nullTime(finished)
@@ -147,7 +158,7 @@ func (tx *Tx) AppendJobLog(ctx context.Context, jobID int64, l *webnet.JobLogLin
 		jobID, l.Seq, l.At, l.Level, l.DeviceID, l.Message); err != nil {
 		return fmt.Errorf("append job log: %w", err)
 	}
-	return nil
+	return tx.notifyJob(ctx, jobID)
 }
 
 // JobLogs returns up to limit lines of a job after seq after, in order.
@@ -194,7 +205,7 @@ func (tx *Tx) SetJobStatus(ctx context.Context, id int64, from, to string, at ti
 	if n, _ := res.RowsAffected(); n == 0 {
 		return webnet.Errorf(webnet.EConflict, "The job is no longer %s.", from)
 	}
-	return nil
+	return tx.notifyJob(ctx, id)
 }
 
 // CancelPendingTargets marks a job's pending and running targets cancelled.
@@ -203,5 +214,5 @@ func (tx *Tx) CancelPendingTargets(ctx context.Context, jobID int64) error {
 	if err != nil {
 		return fmt.Errorf("cancel targets: %w", err)
 	}
-	return nil
+	return tx.notifyJob(ctx, jobID)
 }

@@ -73,6 +73,11 @@ func (tx *Tx) Notify(ctx context.Context, topic, payload string) error {
 	if strings.ContainsRune(topic, ' ') || len(topic)+len(payload) > 7000 {
 		return fmt.Errorf("notify: bad topic %q or payload too long", topic)
 	}
+	for _, n := range *tx.pending {
+		if n.Topic == topic && n.Payload == payload {
+			return nil // already queued: once per transaction is enough
+		}
+	}
 	if tx.d == Postgres {
 		if _, err := tx.exec(ctx, `SELECT pg_notify(?, ?)`, pgChannel, topic+" "+payload); err != nil {
 			return fmt.Errorf("notify: %w", err)

@@ -48,7 +48,13 @@ type Job struct {
 	CreatedAt     time.Time       `json:"created_at"`
 	StartedAt     *time.Time      `json:"started_at"`
 	FinishedAt    *time.Time      `json:"finished_at"`
-	Targets       []JobTarget     `json:"targets"`
+	// Attempts counts the workers that claimed the job (more than one after a crash).
+	Attempts int `json:"attempts"`
+	// RetryOf is the job whose failed targets this job retries.
+	RetryOf *int64 `json:"retry_of"`
+	// ScheduleID is the schedule that created the job.
+	ScheduleID *int64      `json:"schedule"`
+	Targets    []JobTarget `json:"targets"`
 }
 
 // JobTarget is one device of a job and how it fared.
