@@ -93,6 +93,14 @@ func TestCustomActionsAndTheDeniedSentence(t *testing.T) {
 			if job["status"] != "queued" || job["kind"] != "sync" || len(job["targets"].([]any)) != len(ids) {
 				t.Fatalf("%s job: %v", user, job)
 			}
+			// One device job per device: a second request on a busy device is a conflict
+			// naming it; cancelling the first frees it.
+			if again := sync(user, ids[0]); again.status != 409 || fmt.Sprint(again.body["devices"]) != fmt.Sprintf("[%d]", ids[0]) {
+				t.Fatalf("%s sync of a busy device: %d %s", user, again.status, again.raw)
+			}
+			if c := w.do(t, "POST", fmt.Sprintf("/api/jobs/%v/cancel/", job["id"]), "", as(w.tokens[user])...); c.status != 200 {
+				t.Fatalf("%s cancel: %d %s", user, c.status, c.raw)
+			}
 		}
 		// Readiness: operator yes; syncer (role has no readiness) 403 with its sentence.
 		r = w.do(t, "POST", fmt.Sprintf("/api/devices/%d/readiness/", w.r1), "", as(w.tokens["syncer"])...)

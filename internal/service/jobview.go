@@ -152,6 +152,9 @@ func (c *Core) CancelJob(ctx context.Context, id int64) (*webnet.Job, error) {
 		if err := tx.CancelPendingTargets(ctx, j.ID); err != nil {
 			return err
 		}
+		if err := tx.UnlockJobDevices(ctx, j.ID); err != nil {
+			return err
+		}
 		if err := tx.AppendJobLog(ctx, j.ID, &webnet.JobLogLine{At: now, Level: "warn",
 			Message: fmt.Sprintf("Cancelled by %s.", u.Username)}); err != nil {
 			return err

@@ -216,3 +216,64 @@ func (tx *Tx) CancelPendingTargets(ctx context.Context, jobID int64) error {
 	}
 	return tx.notifyJob(ctx, jobID)
 }
+
+// LockDevices takes the device lock of job jobID on each device (device_jobs) and returns
+// the devices another unfinished job already holds, with that job's id; those are left
+// unlocked. The insert never fails on a held device (ON CONFLICT DO NOTHING), so the caller's
+// transaction stays usable on PostgreSQL.
+func (tx *Tx) LockDevices(ctx context.Context, jobID int64, deviceIDs []int64) (busy map[int64]int64, err error) {
+	busy = map[int64]int64{}
+	for _, id := range deviceIDs {
+		res, err := tx.exec(ctx, `INSERT INTO device_jobs (device_id, job_id) VALUES (?, ?) ON CONFLICT (device_id) DO NOTHING`, id, jobID)
+		if err != nil {
+			return nil, fmt.Errorf("lock device %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			continue
+		}
+		var holder int64
+		if err := tx.queryRow(ctx, `SELECT job_id FROM device_jobs WHERE device_id = ?`, id).Scan(&holder); err != nil {
+			return nil, fmt.Errorf("device %d lock holder: %w", id, err)
+		}
+		busy[id] = holder
+	}
+	return busy, nil
+}
+
+// UnlockDevice releases job jobID's lock on one device (its target finished).
+func (tx *Tx) UnlockDevice(ctx context.Context, jobID, deviceID int64) error {
+	if _, err := tx.exec(ctx, `DELETE FROM device_jobs WHERE device_id = ? AND job_id = ?`, deviceID, jobID); err != nil {
+		return fmt.Errorf("unlock device %d: %w", deviceID, err)
+	}
+	return nil
+}
+
+// UnlockJobDevices releases every device lock job jobID holds (it finished or was cancelled).
+func (tx *Tx) UnlockJobDevices(ctx context.Context, jobID int64) error {
+	if _, err := tx.exec(ctx, `DELETE FROM device_jobs WHERE job_id = ?`, jobID); err != nil {
+		return fmt.Errorf("unlock devices of job %d: %w", jobID, err)
+	}
+	return nil
+}
+
+// SetTargetStatus moves one target from status from to status to with a message, counting
+// it done in the job's progress when to is final; a target no longer in from is a conflict.
+func (tx *Tx) SetTargetStatus(ctx context.Context, jobID, deviceID int64, from, to, message string) error {
+	if !webnet.TargetTransitionAllowed(from, to) {
+		return webnet.Errorf(webnet.EConflict, "A %s target cannot become %s.", from, to)
+	}
+	res, err := tx.exec(ctx, `UPDATE job_targets SET status = ?, message = ? WHERE job_id = ? AND device_id = ? AND status = ?`,
+		to, message, jobID, deviceID, from)
+	if err != nil {
+		return fmt.Errorf("set target status: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return webnet.Errorf(webnet.EConflict, "The target is no longer %s.", from)
+	}
+	if to != webnet.TargetRunning {
+		if _, err := tx.exec(ctx, `UPDATE jobs SET progress_done = progress_done + 1 WHERE id = ?`, jobID); err != nil {
+			return fmt.Errorf("job progress: %w", err)
+		}
+	}
+	return tx.notifyJob(ctx, jobID)
+}
