@@ -81,6 +81,9 @@ func (q QueuedJobs) CreateJob(ctx context.Context, tx *store.Tx, nj NewJob) (*we
 			}
 		}
 	}
+	if err := tx.NotifyEnqueued(ctx); err != nil {
+		return nil, err
+	}
 	line := &webnet.JobLogLine{At: j.CreatedAt, Level: "info", Message: fmt.Sprintf("Queued: %s of %d devices.", j.Kind, len(j.Targets))}
 	if j.DryRun {
 		line.Message = fmt.Sprintf("Queued: %s of %d devices (dry run).", j.Kind, len(j.Targets))

@@ -120,8 +120,8 @@ func (c *Core) JobLogs(ctx context.Context, id, after int64, limit int) ([]webne
 }
 
 // CancelJob cancels a queued or running job: the status, its unfinished targets and a log
-// line change in one transaction with the audit record; a worker running it stops at its
-// next check. The requester, the job's customer's admins and staff may cancel. Errors:
+// line change in one transaction with the audit record; the worker running it, in whichever
+// process, is told at once and cancels the context of its running targets. The requester, the job's customer's admins and staff may cancel. Errors:
 // unauthenticated, not_found, forbidden, conflict (already finished).
 func (c *Core) CancelJob(ctx context.Context, id int64) (*webnet.Job, error) {
 	g, err := c.grants(ctx)
@@ -149,10 +149,14 @@ func (c *Core) CancelJob(ctx context.Context, id int64) (*webnet.Job, error) {
 		if err := tx.SetJobStatus(ctx, j.ID, j.Status, webnet.JobCancelled, now); err != nil {
 			return err
 		}
+		// Devices of running targets stay locked until their worker has stopped them.
+		if err := tx.UnlockPendingDevices(ctx, j.ID); err != nil {
+			return err
+		}
 		if err := tx.CancelPendingTargets(ctx, j.ID); err != nil {
 			return err
 		}
-		if err := tx.UnlockJobDevices(ctx, j.ID); err != nil {
+		if err := tx.NotifyCancelled(ctx, j.ID); err != nil {
 			return err
 		}
 		if err := tx.AppendJobLog(ctx, j.ID, &webnet.JobLogLine{At: now, Level: "warn",

@@ -113,6 +113,15 @@ func (d Dialect) forUpdate() string {
 	return ""
 }
 
+// skipLocked is the suffix of a queue's SELECT that claims rows: on PostgreSQL concurrent
+// claimers lock what they take and skip what others hold; SQLite needs none (one writer).
+func (d Dialect) skipLocked() string {
+	if d == Postgres {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
+
 // appendActivityInOne is, on PostgreSQL, the whole audit append in one statement: lock and
 // read the chain head, insert the record with its link hashed by the database
 // (SHA-256(previous hash ‖ digest), as store.ActivityHash defines it), move the head. The

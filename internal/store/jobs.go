@@ -52,14 +52,14 @@ func (q Q) CountJobs(ctx context.Context) (int, error) {
 }
 
 const jobColumns = `j.id, j.customer_id, j.kind, j.status, j.requested_by, j.params, j.dry_run, j.progress_done,
-	j.progress_total, j.created_at, j.started_at, j.finished_at, j.attempts, j.retry_of, j.schedule_id`
+	j.progress_total, j.created_at, j.started_at, j.finished_at, j.worker, j.attempts, j.retry_of, j.schedule_id`
 
 func scanJob(s scanner, j *webnet.Job) error {
 	var by, retryOf, schedule sql.NullInt64
 	var params string
 	var started, finished sql.NullTime
 	if err := s.Scan(&j.ID, &j.CustomerID, &j.Kind, &j.Status, &by, &params, &j.DryRun, &j.ProgressDone,
-		&j.ProgressTotal, &j.CreatedAt, &started, &finished, &j.Attempts, &retryOf, &schedule); err != nil {
+		&j.ProgressTotal, &j.CreatedAt, &started, &finished, &j.Worker, &j.Attempts, &retryOf, &schedule); err != nil {
 		return err
 	}
 	j.RetryOf, j.ScheduleID = nullInt(retryOf), nullInt(schedule)

@@ -48,6 +48,8 @@ type Job struct {
 	CreatedAt     time.Time       `json:"created_at"`
 	StartedAt     *time.Time      `json:"started_at"`
 	FinishedAt    *time.Time      `json:"finished_at"`
+	// Worker names the worker that runs (or ran) the job.
+	Worker string `json:"worker"`
 	// Attempts counts the workers that claimed the job (more than one after a crash).
 	Attempts int `json:"attempts"`
 	// RetryOf is the job whose failed targets this job retries.

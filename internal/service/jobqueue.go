@@ -1,0 +1,283 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"webnet/internal/jobs"
+	"webnet/internal/store"
+	"webnet/internal/webnet"
+)
+
+// JobQueue is the durable queue the workers of every process share: the jobs table, through
+// the store (README: "Why the queue is the jobs table"). It implements jobs.Queue. Workers are
+// system actors: what they change is the job they hold, checked by its lease in every
+// transaction, and the job's log is its record (users' actions on jobs are audited where they
+// happen: creating, cancelling, retrying).
+type JobQueue struct {
+	db    *store.DB
+	clock webnet.Clock
+	// maxAttempts is how many workers may claim one job: a job whose workers keep dying (a
+	// kind that crashes the process, say) is failed instead of taking every worker down.
+	maxAttempts int
+
+	mu        sync.Mutex
+	lastSweep time.Time
+}
+
+// JobQueueConfig configures a JobQueue.
+type JobQueueConfig struct {
+	DB    *store.DB
+	Clock webnet.Clock
+	// MaxAttempts is how many workers may claim one job (default 3).
+	MaxAttempts int
+}
+
+// NewJobQueue checks cfg and returns the queue.
+func NewJobQueue(cfg JobQueueConfig) (*JobQueue, error) {
+	if cfg.DB == nil {
+		return nil, errors.New("job queue: DB is required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = webnet.SystemClock{}
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 3
+	}
+	return &JobQueue{db: cfg.DB, clock: cfg.Clock, maxAttempts: cfg.MaxAttempts}, nil
+}
+
+var _ jobs.Queue = (*JobQueue)(nil)
+
+// sweepEvery is how often claims also release the device locks of finished jobs left by
+// stopped workers.
+const sweepEvery = 10 * time.Second
+
+// Claim claims up to n jobs for worker. A job resumed after its worker stopped renewing the
+// lease gets its interrupted (running) targets failed — their effect on the device is
+// unknown, so they are not run again — and a log line naming both workers; its pending
+// targets run as usual. A job claimed more than MaxAttempts times is failed instead.
+func (q *JobQueue) Claim(ctx context.Context, worker string, n int, lease time.Duration) ([]jobs.Claim, error) {
+	now := q.clock.Now()
+	var ids []int64
+	err := q.db.InTx(ctx, func(tx *store.Tx) error {
+		ids = ids[:0]
+		if q.sweepDue(now) {
+			if _, err := tx.SweepDeviceLocks(ctx, now); err != nil {
+				return err
+			}
+		}
+		claimed, err := tx.ClaimJobs(ctx, worker, n, now, now.Add(lease))
+		if err != nil {
+			return err
+		}
+		for _, c := range claimed {
+			if c.Previous == "" {
+				ids = append(ids, c.ID)
+				continue
+			}
+			ok, err := q.resume(ctx, tx, c, worker, now)
+			if err != nil {
+				return err
+			}
+			if ok {
+				ids = append(ids, c.ID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]jobs.Claim, 0, len(ids))
+	r := q.db.Read()
+	for _, id := range ids {
+		j, err := r.JobByID(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("load claimed job %d: %w", id, err)
+		}
+		var pending []int64
+		for _, t := range j.Targets {
+			if t.Status == webnet.TargetPending {
+				pending = append(pending, t.DeviceID)
+			}
+		}
+		devices, err := r.DevicesByIDs(ctx, pending)
+		if err != nil {
+			return nil, fmt.Errorf("load devices of job %d: %w", id, err)
+		}
+		out = append(out, jobs.Claim{Job: j, Pending: devices})
+	}
+	return out, nil
+}
+
+func (q *JobQueue) sweepDue(now time.Time) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if now.Sub(q.lastSweep) < sweepEvery {
+		return false
+	}
+	q.lastSweep = now
+	return true
+}
+
+// resume records the takeover of a job whose worker stopped, in the claim's transaction,
+// and reports whether the job should run (false: it was failed for too many attempts).
+func (q *JobQueue) resume(ctx context.Context, tx *store.Tx, c store.ClaimedJob, worker string, now time.Time) (bool, error) {
+	interrupted, err := tx.FailTargets(ctx, c.ID, webnet.TargetRunning, fmt.Sprintf(
+		"Interrupted: worker %s stopped while this target was running; what it did to the device is unknown, so it was not run again.", c.Previous))
+	if err != nil {
+		return false, err
+	}
+	lines := []webnet.JobLogLine{{At: now, Level: "warn", Message: fmt.Sprintf(
+		"Worker %s stopped renewing its lease on this job (crashed, killed or cut off); worker %s resumes it (attempt %d). %d interrupted target(s) failed.",
+		c.Previous, worker, c.Attempts, interrupted)}}
+	if c.Attempts <= q.maxAttempts {
+		_, err := tx.AppendJobLogsAs(ctx, c.ID, worker, lines)
+		return err == nil, err
+	}
+	if _, err := tx.FailTargets(ctx, c.ID, webnet.TargetPending, fmt.Sprintf(
+		"Not run: the job was given up after %d workers stopped while running it.", q.maxAttempts)); err != nil {
+		return false, err
+	}
+	lines = append(lines, webnet.JobLogLine{At: now, Level: "error", Message: fmt.Sprintf(
+		"Given up: %d workers stopped while running this job.", q.maxAttempts)})
+	if _, err := tx.AppendJobLogsAs(ctx, c.ID, worker, lines); err != nil {
+		return false, err
+	}
+	_, err = tx.FinishJob(ctx, c.ID, worker, webnet.JobFailed, now)
+	return false, err
+}
+
+// Renew extends worker's leases; see jobs.Queue.
+func (q *JobQueue) Renew(ctx context.Context, worker string, ids []int64, lease time.Duration) ([]int64, error) {
+	var kept []int64
+	err := q.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		kept, err = tx.RenewLeases(ctx, worker, ids, q.clock.Now().Add(lease))
+		return err
+	})
+	return kept, err
+}
+
+// Release hands a job on; see jobs.Queue.
+func (q *JobQueue) Release(ctx context.Context, worker string, id int64) error {
+	return q.db.InTx(ctx, func(tx *store.Tx) error { return tx.ReleaseJob(ctx, id, worker, q.clock.Now()) })
+}
+
+// StartTarget moves a pending target to running if worker still holds the job; see
+// jobs.Queue.
+func (q *JobQueue) StartTarget(ctx context.Context, worker string, jobID, deviceID int64, lines []webnet.JobLogLine) error {
+	return q.db.InTx(ctx, func(tx *store.Tx) error {
+		held, err := tx.AppendJobLogsAs(ctx, jobID, worker, lines)
+		if err != nil {
+			return err
+		}
+		if !held {
+			return webnet.Errorf(webnet.EConflict, "Job %d is no longer this worker's.", jobID)
+		}
+		return tx.SetTargetStatus(ctx, jobID, deviceID, webnet.TargetPending, webnet.TargetRunning, "")
+	})
+}
+
+// FinishTarget ends a running target; see jobs.Queue.
+func (q *JobQueue) FinishTarget(ctx context.Context, worker string, jobID, deviceID int64, status, message string, lines []webnet.JobLogLine) error {
+	return q.db.InTx(ctx, func(tx *store.Tx) error {
+		held, err := tx.AppendJobLogsAs(ctx, jobID, worker, lines)
+		if err != nil {
+			return err
+		}
+		if !held {
+			// Cancelled meanwhile (the target says so already), or taken over: keep the
+			// lines; free the device only if the job is over.
+			if err := tx.AppendJobLogs(ctx, jobID, lines); err != nil {
+				return err
+			}
+			j, err := tx.JobByID(ctx, jobID)
+			if err != nil {
+				return err
+			}
+			if webnet.JobFinished(j.Status) {
+				return tx.UnlockDevice(ctx, jobID, deviceID)
+			}
+			return nil
+		}
+		if err := tx.SetTargetStatus(ctx, jobID, deviceID, webnet.TargetRunning, status, message); err != nil {
+			return err
+		}
+		return tx.UnlockDevice(ctx, jobID, deviceID)
+	})
+}
+
+// AppendLog appends lines to a job's log; see jobs.Queue.
+func (q *JobQueue) AppendLog(ctx context.Context, jobID int64, lines []webnet.JobLogLine) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	return q.db.InTx(ctx, func(tx *store.Tx) error { return tx.AppendJobLogs(ctx, jobID, lines) })
+}
+
+// FinishJob ends a running job with the status its targets add up to; see jobs.Queue.
+func (q *JobQueue) FinishJob(ctx context.Context, worker string, jobID int64, lines []webnet.JobLogLine) (string, error) {
+	var status string
+	err := q.db.InTx(ctx, func(tx *store.Tx) error {
+		status = ""
+		counts, err := tx.TargetCounts(ctx, jobID)
+		if err != nil {
+			return err
+		}
+		status = JobOutcome(counts)
+		now := q.clock.Now()
+		lines = append(lines, webnet.JobLogLine{At: now, Level: outcomeLevel[status], Message: fmt.Sprintf(
+			"Finished %s: %d succeeded, %d failed, %d skipped.", status,
+			counts[webnet.TargetSucceeded], counts[webnet.TargetFailed], counts[webnet.TargetSkipped])})
+		held, err := tx.AppendJobLogsAs(ctx, jobID, worker, lines)
+		if err != nil || !held {
+			status = ""
+			return err
+		}
+		ok, err := tx.FinishJob(ctx, jobID, worker, status, now)
+		if !ok {
+			status = ""
+		}
+		return err
+	})
+	return status, err
+}
+
+var outcomeLevel = map[string]string{webnet.JobSucceeded: "info", webnet.JobPartial: "warn", webnet.JobFailed: "error"}
+
+// JobOutcome is the status a finished job's target counts add up to: failed when targets
+// failed and none succeeded, partial when some of each, succeeded otherwise (skipped targets
+// had nothing to do; a job without targets did nothing wrong).
+func JobOutcome(counts map[string]int) string {
+	failed := counts[webnet.TargetFailed] + counts[webnet.TargetCancelled]
+	switch {
+	case failed == 0:
+		return webnet.JobSucceeded
+	case counts[webnet.TargetSucceeded] == 0 && counts[webnet.TargetSkipped] == 0:
+		return webnet.JobFailed
+	default:
+		return webnet.JobPartial
+	}
+}
+
+// Subscribe delivers queue events from every process; see jobs.Queue.
+func (q *JobQueue) Subscribe(fn func(jobs.Event)) func() {
+	return q.db.Subscribe(func(n store.Notification) {
+		switch {
+		case n.Reset:
+			fn(jobs.Event{Reset: true})
+		case n.Topic == store.TopicEnqueued:
+			fn(jobs.Event{Enqueued: true})
+		case n.Topic == store.TopicCancelled:
+			if id, err := strconv.ParseInt(n.Payload, 10, 64); err == nil {
+				fn(jobs.Event{Cancelled: id})
+			}
+		}
+	})
+}
