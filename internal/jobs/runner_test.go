@@ -500,7 +500,6 @@ func TestTwoWorkersRunEachJobOnce(t *testing.T) {
 	}
 }
 
-
 func openProcess(t *testing.T, ctx context.Context, cfg store.Config) *store.DB {
 	t.Helper()
 	db, err := store.Open(ctx, cfg)
