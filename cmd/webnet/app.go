@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"webnet/internal/httpapi"
+	"webnet/internal/jobs"
 	"webnet/internal/password"
 	"webnet/internal/secret"
 	"webnet/internal/service"
@@ -39,6 +40,7 @@ type Main struct {
 	core     *service.Core
 	handler  http.Handler
 	ln       net.Listener
+	runner   *jobs.Runner // nil with --no-worker
 }
 
 // Open connects to the database, migrates it, wires the services, bootstraps the first
@@ -94,6 +96,20 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if !m.Config.NoWorker {
+		queue, err := service.NewJobQueue(service.JobQueueConfig{DB: m.db, Clock: m.Clock})
+		if err != nil {
+			return err
+		}
+		m.runner, err = jobs.New(jobs.Config{Queue: queue, Kinds: jobKinds(), Jobs: m.Config.WorkerJobs,
+			Concurrency: m.Config.WorkerConcurrency, Lease: m.Config.JobLease, Clock: m.Clock, Logger: m.Logger})
+		if err != nil {
+			return err
+		}
+	}
+	if m.Config.WorkerOnly {
+		return nil
+	}
 	api, err := httpapi.New(httpapi.Config{Identity: m.identity, Core: m.core, Health: health, Logger: m.Logger, Version: version()})
 	if err != nil {
 		return err
@@ -126,6 +142,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	return nil
 }
 
+// jobKinds are the job kinds this build's workers run.
+func jobKinds() []jobs.Kind { return []jobs.Kind{jobs.Noop()} }
+
 // openDB opens and migrates the configured database.
 func openDB(ctx context.Context, cfg Config, log *slog.Logger) (*store.DB, error) {
 	db, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log})
@@ -143,8 +162,13 @@ func openDB(ctx context.Context, cfg Config, log *slog.Logger) (*store.DB, error
 	return db, nil
 }
 
-// Addr is the address the server listens on (useful with port :0).
-func (m *Main) Addr() string { return m.ln.Addr().String() }
+// Addr is the address the server listens on (useful with port :0); "" for a worker.
+func (m *Main) Addr() string {
+	if m.ln == nil {
+		return ""
+	}
+	return m.ln.Addr().String()
+}
 
 // Handler is the whole HTTP handler, middleware included.
 func (m *Main) Handler() http.Handler { return m.handler }
@@ -153,12 +177,22 @@ func (m *Main) Handler() http.Handler { return m.handler }
 // with it.
 func (m *Main) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		return httpapi.Serve(gctx, m.ln, m.handler, httpapi.ServeConfig{Logger: m.Logger, ShutdownTimeout: m.Config.ShutdownTimeout})
-	})
-	g.Go(func() error { m.janitor(gctx); return nil })
+	if m.ln != nil {
+		g.Go(func() error {
+			return httpapi.Serve(gctx, m.ln, m.handler, httpapi.ServeConfig{Logger: m.Logger, ShutdownTimeout: m.Config.ShutdownTimeout})
+		})
+		g.Go(func() error { m.janitor(gctx); return nil })
+	}
 	g.Go(func() error { return m.db.Listen(gctx) })
-	m.Logger.Info("webnet ready", "listen", "http://"+m.Addr(), "backend", string(m.db.Dialect()), "version", version())
+	if m.runner != nil {
+		g.Go(func() error { return m.runner.Run(gctx) })
+	}
+	if m.ln != nil {
+		m.Logger.Info("webnet ready", "listen", "http://"+m.Addr(), "backend", string(m.db.Dialect()), "version", version(),
+			"worker", m.runner != nil)
+	} else {
+		m.Logger.Info("webnet worker ready", "worker", m.runner.Name(), "backend", string(m.db.Dialect()), "version", version())
+	}
 	err := g.Wait()
 	m.Logger.Info("webnet stopped")
 	return err

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -25,8 +26,16 @@ type Config struct {
 	// SecretKey is WEBNET_SECRET_KEY: the credential encryption key(s), when not in the data
 	// dir's secret.keys. Only from the environment, never a flag (flags show in ps).
 	SecretKey string
+	// Worker settings: NoWorker (serve only) leaves jobs to `webnet worker` processes;
+	// WorkerOnly (the worker command) serves no HTTP.
+	NoWorker          bool
+	WorkerOnly        bool
+	WorkerJobs        int
+	WorkerConcurrency int
+	JobLease          time.Duration
 
-	envErrs []error // WEBNET_* values that could not be parsed
+	workerSet bool    // the command has the worker flags
+	envErrs   []error // WEBNET_* values that could not be parsed
 }
 
 // env returns the variable's value or def.
@@ -50,6 +59,32 @@ func (c *Config) envDuration(getenv func(string) string, name string, def time.D
 		return def
 	}
 	return d
+}
+
+// envInt returns the variable's integer or def; a value that is not one is reported by
+// validate.
+func (c *Config) envInt(getenv func(string) string, name string, def int) int {
+	v := getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		c.envErrs = append(c.envErrs, fmt.Errorf("%s: %q is not a whole number", name, v))
+		return def
+	}
+	return n
+}
+
+// workerFlags registers the flags of the job worker (serve's embedded one and `webnet worker`).
+func (c *Config) workerFlags(fs *flag.FlagSet, getenv func(string) string) {
+	c.workerSet = true
+	fs.IntVar(&c.WorkerJobs, "worker-jobs", c.envInt(getenv, "WEBNET_WORKER_JOBS", 4),
+		"how many jobs this process's worker runs at once (WEBNET_WORKER_JOBS)")
+	fs.IntVar(&c.WorkerConcurrency, "job-concurrency", c.envInt(getenv, "WEBNET_JOB_CONCURRENCY", 32),
+		"how many devices of one job are worked on at once, unless the job says fewer (WEBNET_JOB_CONCURRENCY)")
+	fs.DurationVar(&c.JobLease, "job-lease", c.envDuration(getenv, "WEBNET_JOB_LEASE", 30*time.Second),
+		"a running job whose worker has not renewed it for this long is resumed by another worker (WEBNET_JOB_LEASE)")
 }
 
 // storageFlags registers the flags every database-using command has.
@@ -80,6 +115,9 @@ func (c *Config) serveFlags(fs *flag.FlagSet, getenv func(string) string) {
 		"browser sessions end this long after sign-in, whatever the activity (WEBNET_SESSION_ABSOLUTE)")
 	fs.DurationVar(&c.LoginTokenTTL, "login-token-ttl", c.envDuration(getenv, "WEBNET_LOGIN_TOKEN_TTL", 30*24*time.Hour),
 		"lifetime of tokens from POST /api/auth/token/; -1s for no expiry (WEBNET_LOGIN_TOKEN_TTL)")
+	fs.BoolVar(&c.NoWorker, "no-worker", env(getenv, "WEBNET_NO_WORKER", "") == "true",
+		"run no job worker in this process: jobs wait for a `webnet worker` (WEBNET_NO_WORKER=true)")
+	c.workerFlags(fs, getenv)
 }
 
 // validate checks the parsed configuration.
@@ -101,6 +139,12 @@ func (c *Config) validate() error {
 	}
 	if _, err := c.trustedProxies(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.workerSet && (c.WorkerJobs < 1 || c.WorkerConcurrency < 1 || c.WorkerConcurrency > 256) {
+		errs = append(errs, errors.New("--worker-jobs must be at least 1 and --job-concurrency between 1 and 256"))
+	}
+	if c.workerSet && c.JobLease < 3*time.Second {
+		errs = append(errs, errors.New("--job-lease must be at least 3s"))
 	}
 	if c.ShutdownTimeout < 0 || c.SessionIdle < 0 || c.SessionAbsolute < 0 {
 		errs = append(errs, errors.New("durations must not be negative (except --login-token-ttl)"))

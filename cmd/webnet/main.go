@@ -62,7 +62,8 @@ const usage = `webnet — inventory, backups, readiness, upgrades and jobs for n
 Usage: webnet <command> [flags]
 
 Commands:
-  serve             run the web UI and API (migrates the database first)
+  serve             run the web UI and API, with a job worker (migrates the database first)
+  worker            run a job worker only (for more processes on PostgreSQL)
   migrate           apply pending database migrations
   createsuperuser   create a superuser account
   init-device-group-permissions
@@ -87,6 +88,8 @@ func (c cli) run(ctx context.Context, args []string) int {
 	switch cmd {
 	case "serve":
 		err = c.serve(ctx, rest)
+	case "worker":
+		err = c.worker(ctx, rest)
 	case "migrate":
 		err = c.migrate(ctx, rest)
 	case "createsuperuser":
@@ -186,6 +189,28 @@ func (c cli) serve(ctx context.Context, args []string) error {
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
+	if err := cfg.validate(); err != nil {
+		return usageError{err}
+	}
+	m := &Main{Config: cfg, Logger: c.logger(cfg), Stderr: c.stderr}
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	defer m.Close()
+	return m.Run(ctx)
+}
+
+func (c cli) worker(ctx context.Context, args []string) error {
+	var cfg Config
+	fs := newFlagSet("worker", "Run a job worker and the schedules, without the web UI and API: more processes for\n"+
+		"more jobs on PostgreSQL. Migrates the database first. On SIGINT/SIGTERM it lets running jobs\n"+
+		"finish for a moment, then hands the rest to other workers.")
+	cfg.storageFlags(fs, c.getenv)
+	cfg.workerFlags(fs, c.getenv)
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	cfg.WorkerOnly = true
 	if err := cfg.validate(); err != nil {
 		return usageError{err}
 	}

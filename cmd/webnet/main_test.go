@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -252,13 +251,7 @@ func TestCommands(t *testing.T) {
 // TestServeBinaryStopsOnSIGTERM builds the real binary, starts it on a fresh data dir, waits
 // until it is ready and stops it with SIGTERM: it must exit 0 after saying so.
 func TestServeBinaryStopsOnSIGTERM(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "webnet")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	cmd, base := startBinary(t, bin, t.TempDir())
 	if r, err := http.Get(base + "/readyz"); err != nil || r.StatusCode != 200 {
 		t.Fatalf("readyz: %v %v", r, err)
