@@ -12,6 +12,7 @@ func (a *API) registerJobs(mux *http.ServeMux) {
 	a.handle(mux, "GET /api/jobs/{id}/", signedIn, a.getJob)
 	a.handle(mux, "GET /api/jobs/{id}/logs/", signedIn, a.jobLogs)
 	a.handle(mux, "POST /api/jobs/{id}/cancel/", signedIn, a.cancelJob)
+	a.handle(mux, "POST /api/jobs/{id}/retry/", signedIn, a.retryJob)
 }
 
 func (a *API) listJobs(w http.ResponseWriter, r *http.Request) error {
@@ -103,5 +104,28 @@ func (a *API) cancelJob(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, j)
+	return nil
+}
+
+// retryJob is POST /api/jobs/{id}/retry/ with an optional body {"confirm": bool}.
+func (a *API) retryJob(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Confirm bool `json:"confirm"`
+	}
+	var bodyErr error
+	if r.ContentLength != 0 {
+		if bodyErr, err = decodeDeferred(w, r, a.maxBody, &body); err != nil {
+			return err
+		}
+	}
+	j, err := a.core.RetryJob(r.Context(), id, body.Confirm, bodyErr)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"job": j})
 	return nil
 }

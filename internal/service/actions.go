@@ -37,7 +37,13 @@ type ActionRequest struct {
 	// after the visibility and permission checks on the devices, so that a caller without the
 	// permission never learns what a valid body would be (design.md §3: 404, 403, then 400).
 	BodyErr error
+	// RetryOf is the job whose failed targets this request retries.
+	RetryOf *int64
 }
+
+// actions are the custom actions by job kind.
+var actions = map[string]Action{ActionSync.Kind: ActionSync, ActionReadiness.Kind: ActionReadiness,
+	ActionUpgrade.Kind: ActionUpgrade, ActionConfigPush.Kind: ActionConfigPush}
 
 // RunAction checks the action on every device, all or nothing (not_found naming invisible
 // ids, forbidden with the action's sentence naming the devices without the permission; every
@@ -85,7 +91,7 @@ func (c *Core) RunAction(ctx context.Context, a Action, req ActionRequest) ([]*w
 	err = c.db.InTx(ctx, func(tx *store.Tx) error {
 		for _, cid := range order {
 			j, err := c.jobs.CreateJob(ctx, tx, NewJob{CustomerID: cid, Kind: a.Kind, RequestedBy: requester,
-				Params: req.Params, DryRun: req.DryRun, DeviceIDs: byCustomer[cid]})
+				Params: req.Params, DryRun: req.DryRun, DeviceIDs: byCustomer[cid], RetryOf: req.RetryOf})
 			if err != nil {
 				return fmt.Errorf("create %s job: %w", a.Kind, err)
 			}
@@ -93,6 +99,9 @@ func (c *Core) RunAction(ctx context.Context, a Action, req ActionRequest) ([]*w
 			ae := entry{action: "device." + a.Kind, objectType: "job", objectID: j.ID, customerID: cid,
 				repr:    fmt.Sprintf("%s of %d devices", a.Kind, len(byCustomer[cid])),
 				details: map[string]any{"devices": byCustomer[cid], "dry_run": req.DryRun, "params": req.Params}}
+			if req.RetryOf != nil {
+				ae.details["retry_of"] = *req.RetryOf
+			}
 			if err := c.audit(ctx, tx, ae); err != nil {
 				return err
 			}

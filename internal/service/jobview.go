@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"webnet/internal/authz"
@@ -170,4 +171,50 @@ func (c *Core) CancelJob(ctx context.Context, id int64) (*webnet.Job, error) {
 		return nil, err
 	}
 	return c.GetJob(ctx, id)
+}
+
+// RetryJob creates a new job of a finished job's kind, parameters and dry-run setting on the
+// devices of its failed targets that the caller can see, through the same checks as the
+// custom action itself (RunAction: the kind's permission on every one of them, all or
+// nothing, audited). confirm is the upgrade's confirmation; bodyErr, what is wrong with the
+// request's body, is reported after the checks on the job and its devices. Errors: unauthenticated,
+// not_found, forbidden, invalid (an upgrade without confirm), conflict (not finished, no
+// failed targets, a device busy with another job, or a kind that is not a custom action).
+func (c *Core) RetryJob(ctx context.Context, id int64, confirm bool, bodyErr error) (*webnet.Job, error) {
+	g, err := c.grants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	j, _, err := c.visibleJob(ctx, g, id)
+	if err != nil {
+		return nil, err
+	}
+	if !webnet.JobFinished(j.Status) {
+		return nil, webnet.Errorf(webnet.EConflict, "Only a finished job can be retried; this one is %s.", j.Status)
+	}
+	a, ok := actions[j.Kind]
+	if !ok {
+		return nil, webnet.Errorf(webnet.EConflict, "Jobs of kind %s cannot be retried.", j.Kind)
+	}
+	var failed []int64
+	for _, t := range j.Targets {
+		if t.Status == webnet.TargetFailed {
+			failed = append(failed, t.DeviceID)
+		}
+	}
+	if len(failed) == 0 {
+		return nil, webnet.Errorf(webnet.EConflict, "The job has no failed targets to retry.")
+	}
+	var params map[string]any
+	if err := json.Unmarshal(j.Params, &params); err != nil {
+		return nil, fmt.Errorf("params of job %d: %w", j.ID, err)
+	}
+	if len(params) == 0 {
+		params = nil
+	}
+	jobs, err := c.RunAction(ctx, a, ActionRequest{Devices: failed, Params: params, DryRun: j.DryRun, Confirm: confirm, RetryOf: &j.ID, BodyErr: bodyErr})
+	if err != nil {
+		return nil, err
+	}
+	return jobs[0], nil
 }
