@@ -79,7 +79,7 @@ func (c *Config) envInt(getenv func(string) string, name string, def int) int {
 // workerFlags registers the flags of the job worker (serve's embedded one and `webnet worker`).
 func (c *Config) workerFlags(fs *flag.FlagSet, getenv func(string) string) {
 	c.workerSet = true
-	fs.IntVar(&c.WorkerJobs, "worker-jobs", c.envInt(getenv, "WEBNET_WORKER_JOBS", 4),
+	fs.IntVar(&c.WorkerJobs, "worker-jobs", c.envInt(getenv, "WEBNET_WORKER_JOBS", 16),
 		"how many jobs this process's worker runs at once (WEBNET_WORKER_JOBS)")
 	fs.IntVar(&c.WorkerConcurrency, "job-concurrency", c.envInt(getenv, "WEBNET_JOB_CONCURRENCY", 32),
 		"how many devices of one job are worked on at once, unless the job says fewer (WEBNET_JOB_CONCURRENCY)")

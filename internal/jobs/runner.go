@@ -31,7 +31,7 @@ type Config struct {
 	Kinds []Kind
 	// Name identifies the worker in the queue (default: host, pid and a random suffix).
 	Name string
-	// Jobs is how many jobs the worker runs at once (default 4).
+	// Jobs is how many jobs the worker runs at once (default 16).
 	Jobs int
 	// Concurrency is how many targets of one job run at once unless the kind or the job's
 	// "concurrency" parameter says otherwise (default 32: SSH sessions are mostly waiting).
@@ -75,7 +75,7 @@ func New(cfg Config) (*Runner, error) {
 		cfg.Name = fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b))
 	}
 	if cfg.Jobs <= 0 {
-		cfg.Jobs = 4
+		cfg.Jobs = 16
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 32

@@ -18,8 +18,8 @@ import (
 // (payloads carry ids, never rows).
 const TopicJob = "job"
 
-func (tx *Tx) notifyJob(ctx context.Context, id int64) error {
-	return tx.Notify(ctx, TopicJob, strconv.FormatInt(id, 10))
+func (tx *Tx) notifyJob(_ context.Context, id int64) error {
+	return tx.Announce(TopicJob, strconv.FormatInt(id, 10))
 }
 
 // CreateJob inserts a job and its targets and sets the job's ID.

@@ -27,6 +27,8 @@ type Notification struct {
 	// Reset, when true, means notifications may have been lost (the listener's connection
 	// dropped or was re-established): subscribers must drop everything they cached.
 	Reset bool
+	// async marks a notification queued with Tx.Announce.
+	async bool
 }
 
 // hub fans notifications out to this process's subscribers.
@@ -87,13 +89,111 @@ func (tx *Tx) Notify(ctx context.Context, topic, payload string) error {
 	return nil
 }
 
+// Announce queues a notification sent after tx commits: to this process's subscribers at once
+// and, on PostgreSQL, to other processes by a NOTIFY of its own, coalesced with others in one
+// statement. Unlike Notify, it does not put a NOTIFY in the transaction: PostgreSQL
+// serialises the commits of notifying transactions (each holds a global lock across its WAL
+// flush), which capped job throughput at one commit at a time. The price: a process that
+// dies between its commit and the send leaves other processes unannounced. So Announce is for
+// hints whose receivers read the rows anyway and also poll (job progress, the queue); cache
+// invalidation (TopicAuth) and cancellation use Notify.
+func (tx *Tx) Announce(topic, payload string) error {
+	if strings.ContainsRune(topic, ' ') || len(topic)+len(payload) > 7000 {
+		return fmt.Errorf("announce: bad topic %q or payload too long", topic)
+	}
+	for _, n := range *tx.pending {
+		if n.Topic == topic && n.Payload == payload {
+			return nil
+		}
+	}
+	*tx.pending = append(*tx.pending, Notification{Topic: topic, Payload: payload, async: true})
+	return nil
+}
+
+// outbox holds announcements waiting to be sent to other processes, without duplicates, in
+// the order first queued. Only a running sender (Listen, on PostgreSQL) accepts them.
+type outbox struct {
+	mu      sync.Mutex
+	active  bool
+	order   []string
+	queued  map[string]bool
+	waiting chan struct{}
+}
+
+func (o *outbox) add(n Notification) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.active {
+		return
+	}
+	msg := n.Topic + " " + n.Payload
+	if o.queued[msg] {
+		return
+	}
+	o.queued[msg] = true
+	o.order = append(o.order, msg)
+	select {
+	case o.waiting <- struct{}{}:
+	default:
+	}
+}
+
+func (o *outbox) take() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := o.order
+	o.order, o.queued = nil, map[string]bool{}
+	return out
+}
+
+func (o *outbox) setActive(on bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.active = on
+	if !on {
+		o.order, o.queued = nil, map[string]bool{}
+	}
+}
+
+// sendAnnouncements sends queued announcements until ctx ends: everything waiting in one
+// NOTIFY statement (its own short transaction, which writes no WAL).
+func (db *DB) sendAnnouncements(ctx context.Context) {
+	o := db.outbox
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-o.waiting:
+		}
+		msgs := o.take()
+		for len(msgs) > 0 && ctx.Err() == nil {
+			_, err := db.w.ExecContext(ctx, `SELECT pg_notify($1, m) FROM unnest($2::text[]) AS m`, pgChannel, msgs)
+			if err == nil {
+				break
+			}
+			db.log.Warn("announce changes to other processes; retrying", "err", err, "count", len(msgs))
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
 // Listen delivers other processes' notifications to this process's subscribers until ctx is
-// done, reconnecting with backoff. On SQLite it returns at once: there is no other process.
+// done, reconnecting with backoff, and sends this process's announcements (Tx.Announce) to
+// theirs. On SQLite it returns at once: there is no other process.
 // Every (re)connection and every loss is announced to subscribers as a Reset.
 func (db *DB) Listen(ctx context.Context) error {
 	if db.dialect != Postgres {
 		return nil
 	}
+	db.outbox.setActive(true) // from now on, announcements wait for the sender
+	defer db.outbox.setActive(false)
+	sendCtx, stopSending := context.WithCancel(ctx)
+	var sender sync.WaitGroup
+	sender.Go(func() { db.sendAnnouncements(sendCtx) })
+	defer func() { stopSending(); sender.Wait() }()
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		err := db.listenOnce(ctx)

@@ -24,7 +24,7 @@ const (
 )
 
 // NotifyEnqueued wakes the workers of every process once tx commits.
-func (tx *Tx) NotifyEnqueued(ctx context.Context) error { return tx.Notify(ctx, TopicEnqueued, "") }
+func (tx *Tx) NotifyEnqueued(context.Context) error { return tx.Announce(TopicEnqueued, "") }
 
 // NotifyCancelled tells the worker running job id, in whichever process, to stop it.
 func (tx *Tx) NotifyCancelled(ctx context.Context, id int64) error {
@@ -261,6 +261,21 @@ func (tx *Tx) appendJobLogs(ctx context.Context, jobID int64, worker string, lin
 	first := last - int64(len(lines)) + 1
 	for i := range lines {
 		lines[i].Seq = first + int64(i)
+	}
+	if tx.d == Postgres && len(lines) > 1 {
+		// One statement over arrays: PostgreSQL binds five arrays far faster than 6n
+		// scalar parameters.
+		seqs, ats, levels, devices, messages := make([]int64, len(lines)), make([]time.Time, len(lines)),
+			make([]string, len(lines)), make([]*int64, len(lines)), make([]string, len(lines))
+		for i, l := range lines {
+			seqs[i], ats[i], levels[i], devices[i], messages[i] = l.Seq, l.At, l.Level, l.DeviceID, l.Message
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO job_logs (job_id, seq, at, level, device_id, message)
+			SELECT ?, * FROM unnest(?::bigint[], ?::timestamptz[], ?::text[], ?::bigint[], ?::text[])`,
+			jobID, seqs, ats, levels, devices, messages); err != nil {
+			return false, fmt.Errorf("append job log: %w", err)
+		}
+		return true, tx.notifyJob(ctx, jobID)
 	}
 	for rest := lines; len(rest) > 0; {
 		// Batches of fixed sizes (128, then powers of two) keep the number of distinct

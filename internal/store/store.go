@@ -41,6 +41,7 @@ type DB struct {
 	closers []*sql.DB
 	url     string // PostgreSQL: for the notification listener's own connection
 	hub     *hub
+	outbox  *outbox // PostgreSQL: announcements for other processes
 	log     *slog.Logger
 	// SQLite only: prepared statements of the write and read pools.
 	wcache, rcache *stmtCache
@@ -70,10 +71,13 @@ func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
 		n = 20
 	}
 	pool.SetMaxOpenConns(n)
-	pool.SetMaxIdleConns(min(n, 5))
+	// Keep every connection idle rather than close and reopen it under bursts: a new
+	// PostgreSQL connection costs a backend fork and, often, a TLS handshake.
+	pool.SetMaxIdleConns(n)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	db := &DB{dialect: Postgres, w: pool, r: pool, closers: []*sql.DB{pool}, url: cfg.URL,
-		hub: &hub{subs: map[int]func(Notification){}}, log: cfg.Logger}
+		hub: &hub{subs: map[int]func(Notification){}}, log: cfg.Logger,
+		outbox: &outbox{queued: map[string]bool{}, waiting: make(chan struct{}, 1)}}
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
@@ -249,6 +253,9 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	}
 	for _, n := range pending {
 		db.hub.publish(n)
+		if n.async && db.outbox != nil {
+			db.outbox.add(n)
+		}
 	}
 	return nil
 }

@@ -1,0 +1,152 @@
+package jobs_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"webnet/internal/jobs"
+	"webnet/internal/service"
+	"webnet/internal/store"
+	"webnet/internal/store/storetest"
+	"webnet/internal/webnet"
+)
+
+var backends = []struct {
+	name string
+	d    store.Dialect
+}{{"sqlite", store.SQLite}, {"postgres", store.Postgres}}
+
+// finishedCount counts the jobs in status.
+func finishedCount(b *testing.B, db *store.DB, status string) int {
+	_, n, err := db.Read().ListJobs(context.Background(), "1=1", nil, webnet.JobQuery{Status: status}, webnet.Page{Limit: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+// BenchmarkNoopJobs measures enqueue-to-completion throughput of no-op jobs: eight producers
+// create jobs one transaction each (as API requests do), one worker with the default
+// settings runs them; the clock stops when the last has succeeded. Targets per job: 0 (the
+// queue alone) or 1 (a device each: start, finish and the device lock too).
+func BenchmarkNoopJobs(b *testing.B) {
+	for _, be := range backends {
+		for _, targets := range []int{0, 1} {
+			b.Run(fmt.Sprintf("%s/targets=%d", be.name, targets), func(b *testing.B) {
+				db := storetest.Open(b, be.d)
+				f := newBenchFleet(b, db, targets*b.N)
+				r, err := jobs.New(jobs.Config{Queue: f.queue, Kinds: []jobs.Kind{jobs.Noop()}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan struct{})
+				go func() { defer close(done); r.Run(ctx) }()
+				defer func() { cancel(); <-done }()
+				b.ResetTimer()
+				start := time.Now()
+				// Eight producers, as concurrent API requests would be.
+				var next atomic.Int64
+				var producers sync.WaitGroup
+				for range 8 {
+					producers.Go(func() {
+						for i := int(next.Add(1)) - 1; i < b.N; i = int(next.Add(1)) - 1 {
+							var devices []int64
+							if targets == 1 {
+								devices = f.devices[i : i+1]
+							}
+							f.enqueue(b, "noop", nil, devices...)
+						}
+					})
+				}
+				producers.Wait()
+				for finishedCount(b, db, webnet.JobSucceeded) < b.N {
+					time.Sleep(time.Millisecond)
+				}
+				b.StopTimer()
+				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "jobs/s")
+			})
+		}
+	}
+}
+
+// BenchmarkJobLogLines measures log lines persisted per second: one target writes b.N lines
+// through the worker's batched log; the clock stops when the job (and so every line) is
+// committed.
+func BenchmarkJobLogLines(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			db := storetest.Open(b, be.d)
+			f := newBenchFleet(b, db, 1)
+			n := b.N
+			chatty := jobs.Kind{Name: "noop", Run: func(_ context.Context, t *jobs.Target) error {
+				for i := range n {
+					t.Infof("line %d of the configuration backup of %s, long enough to be a realistic line", i, t.Device.Name)
+				}
+				return nil
+			}}
+			r, err := jobs.New(jobs.Config{Queue: f.queue, Kinds: []jobs.Kind{chatty}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { defer close(done); r.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+			b.ResetTimer()
+			start := time.Now()
+			id := f.enqueue(b, "noop", nil, f.devices...)
+			for {
+				j, err := db.Read().JobByID(context.Background(), id)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if webnet.JobFinished(j.Status) {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "lines/s")
+			lines, err := db.Read().JobLogs(context.Background(), id, 0, n+10)
+			if err != nil || len(lines) < n {
+				b.Fatalf("persisted %d lines of %d: %v", len(lines), n, err)
+			}
+		})
+	}
+}
+
+func newBenchFleet(b *testing.B, db *store.DB, devices int) *fleet {
+	b.Helper()
+	ctx := context.Background()
+	f := &fleet{db: db}
+	now := time.Now().UTC()
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		c := &webnet.Customer{Name: "Acme", Slug: "acme", CreatedAt: now}
+		if err := tx.CreateCustomer(ctx, c); err != nil {
+			return err
+		}
+		f.cust = c.ID
+		for i := range max(devices, 1) {
+			d := &webnet.Device{CustomerID: c.ID, Name: fmt.Sprintf("r%d", i), Address: "192.0.2.1", Port: 22,
+				Platform: "cisco_iosxe", Enabled: true, CreatedAt: now, UpdatedAt: now}
+			if err := tx.CreateDevice(ctx, d); err != nil {
+				return err
+			}
+			f.devices = append(f.devices, d.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.queue, err = service.NewJobQueue(service.JobQueueConfig{DB: db})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return f
+}
