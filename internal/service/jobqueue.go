@@ -93,24 +93,19 @@ func (q *JobQueue) Claim(ctx context.Context, worker string, n int, lease time.D
 	if err != nil {
 		return nil, err
 	}
-	out := make([]jobs.Claim, 0, len(ids))
+	// Two reads, however many jobs were claimed (WAL readers see the committed claim).
 	r := q.db.Read()
-	for _, id := range ids {
-		j, err := r.JobByID(ctx, id)
-		if err != nil {
-			return nil, fmt.Errorf("load claimed job %d: %w", id, err)
-		}
-		var pending []int64
-		for _, t := range j.Targets {
-			if t.Status == webnet.TargetPending {
-				pending = append(pending, t.DeviceID)
-			}
-		}
-		devices, err := r.DevicesByIDs(ctx, pending)
-		if err != nil {
-			return nil, fmt.Errorf("load devices of job %d: %w", id, err)
-		}
-		out = append(out, jobs.Claim{Job: j, Pending: devices})
+	claimed, err := r.JobsByIDs(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load claimed jobs: %w", err)
+	}
+	pending, err := r.PendingDevices(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load claimed jobs: %w", err)
+	}
+	out := make([]jobs.Claim, len(claimed))
+	for i := range claimed {
+		out[i] = jobs.Claim{Job: &claimed[i], Pending: pending[claimed[i].ID]}
 	}
 	return out, nil
 }

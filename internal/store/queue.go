@@ -321,3 +321,57 @@ func (tx *Tx) UnlockPendingDevices(ctx context.Context, jobID int64) error {
 	}
 	return nil
 }
+
+// JobsByIDs returns the jobs with the given ids, without their targets, in id order.
+func (q Q) JobsByIDs(ctx context.Context, ids []int64) ([]webnet.Job, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := q.query(ctx, `SELECT `+jobColumns+` FROM jobs j WHERE j.id IN (`+placeholders(len(ids))+`) ORDER BY j.id`,
+		int64Args(ids)...)
+	if err != nil {
+		return nil, fmt.Errorf("jobs by id: %w", err)
+	}
+	defer rows.Close()
+	var out []webnet.Job
+	for rows.Next() {
+		var j webnet.Job
+		if err := scanJob(rows, &j); err != nil {
+			return nil, fmt.Errorf("scan job: %w", err)
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// PendingDevices returns, for each of the jobs, the devices of its pending targets in id
+// order: what a worker that claimed them has left to do.
+func (q Q) PendingDevices(ctx context.Context, jobIDs []int64) (map[int64][]webnet.Device, error) {
+	out := map[int64][]webnet.Device{}
+	if len(jobIDs) == 0 {
+		return out, nil
+	}
+	rows, err := q.query(ctx, `SELECT t.job_id, `+deviceColumns+` FROM job_targets t JOIN devices d ON d.id = t.device_id
+		WHERE t.job_id IN (`+placeholders(len(jobIDs))+`) AND t.status = 'pending' ORDER BY t.job_id, d.id`, int64Args(jobIDs)...)
+	if err != nil {
+		return nil, fmt.Errorf("pending devices: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var jobID int64
+		var d webnet.Device
+		if err := scanDevice(prefixed{rows, &jobID}, &d); err != nil {
+			return nil, fmt.Errorf("scan device: %w", err)
+		}
+		out[jobID] = append(out[jobID], d)
+	}
+	return out, rows.Err()
+}
+
+// prefixed scans one extra leading column into first before the columns its caller asks for.
+type prefixed struct {
+	s     scanner
+	first any
+}
+
+func (p prefixed) Scan(dest ...any) error { return p.s.Scan(append([]any{p.first}, dest...)...) }
