@@ -30,15 +30,27 @@ var testHash = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, Key
 func startMain(t *testing.T, d store.Dialect) (string, string) {
 	t.Helper()
 	sc := storetest.Config(t, d)
-	var stderr bytes.Buffer
 	dataDir := sc.DataDir
 	if dataDir == "" {
 		dataDir = t.TempDir() // PostgreSQL: the data dir still holds the credential keys
 	}
-	m := &Main{Config: Config{DataDir: dataDir, DatabaseURL: sc.URL, Listen: "127.0.0.1:0", ShutdownTimeout: time.Second},
-		Stderr: &stderr, HashParams: testHash}
+	m, stderr := runMain(t, Config{DataDir: dataDir, DatabaseURL: sc.URL, Listen: "127.0.0.1:0", ShutdownTimeout: time.Second})
+	pw := regexp.MustCompile(`one-time password:\s+(\S+)`).FindStringSubmatch(stderr.String())
+	if pw == nil {
+		t.Fatalf("no bootstrap password printed: %q", stderr.String())
+	}
+	return "http://" + m.Addr(), pw[1]
+}
+
+// runMain opens and runs a Main with cfg until the test ends; it returns the Main and what
+// it wrote on stderr while opening.
+func runMain(t *testing.T, cfg Config) (*Main, *bytes.Buffer) {
+	t.Helper()
+	var stderr bytes.Buffer
+	m := &Main{Config: cfg, Stderr: &stderr, HashParams: testHash}
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := m.Open(ctx); err != nil {
+		cancel()
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
@@ -50,11 +62,7 @@ func startMain(t *testing.T, d store.Dialect) (string, string) {
 		}
 		m.Close()
 	})
-	pw := regexp.MustCompile(`one-time password:\s+(\S+)`).FindStringSubmatch(stderr.String())
-	if pw == nil {
-		t.Fatalf("no bootstrap password printed: %q", stderr.String())
-	}
-	return "http://" + m.Addr(), pw[1]
+	return m, &stderr
 }
 
 func postJSON(t *testing.T, url, body string, hdr ...string) (*http.Response, map[string]any) {
