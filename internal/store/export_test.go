@@ -65,3 +65,33 @@ func RecountDevicesForTest(ctx context.Context, tx *Tx) error {
 	}
 	return nil
 }
+
+// ExplainForTest returns the query plan of query, one line per plan row.
+func ExplainForTest(ctx context.Context, db *DB, query string, args ...any) ([]string, error) {
+	prefix := "EXPLAIN QUERY PLAN "
+	if db.dialect == Postgres {
+		prefix = "EXPLAIN "
+	}
+	rows, err := db.Read().query(ctx, prefix+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprint(vals[len(vals)-1]))
+	}
+	return out, rows.Err()
+}
+
+// ClaimQueryForTest is the query of ClaimJobs without its row locks.
+const ClaimQueryForTest = claimQuery

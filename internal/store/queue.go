@@ -39,15 +39,18 @@ type ClaimedJob struct {
 	Attempts int
 }
 
+// claimQuery selects the jobs a claim takes: queued ones and those whose lease ran out. Its
+// first condition is the partial index's own, so it reads only unfinished jobs.
+const claimQuery = `SELECT id, worker, attempts FROM jobs
+	WHERE status IN ('queued', 'running') AND (status = 'queued' OR lease_until < ?) ORDER BY id LIMIT ?`
+
 // ClaimJobs claims up to n jobs for worker, oldest first: queued ones, and running ones
 // whose lease ended before now (their worker died). Each becomes running with the lease
 // until leaseUntil and one more attempt. On PostgreSQL, concurrent claimers skip each
 // other's rows (SKIP LOCKED), so no job is claimed twice; on SQLite the write transaction
 // already excludes other writers.
 func (tx *Tx) ClaimJobs(ctx context.Context, worker string, n int, now, leaseUntil time.Time) ([]ClaimedJob, error) {
-	rows, err := tx.query(ctx, `SELECT id, worker, attempts FROM jobs
-		WHERE status = 'queued' OR (status = 'running' AND lease_until < ?)
-		ORDER BY id LIMIT ?`+tx.d.skipLocked(), now, n)
+	rows, err := tx.query(ctx, claimQuery+tx.d.skipLocked(), now, n)
 	if err != nil {
 		return nil, fmt.Errorf("claim jobs: %w", err)
 	}
