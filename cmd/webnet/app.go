@@ -35,12 +35,13 @@ type Main struct {
 	HashParams password.Params
 	Clock      webnet.Clock
 
-	db       *store.DB
-	identity *service.Identity
-	core     *service.Core
-	handler  http.Handler
-	ln       net.Listener
-	runner   *jobs.Runner // nil with --no-worker
+	db        *store.DB
+	identity  *service.Identity
+	core      *service.Core
+	handler   http.Handler
+	ln        net.Listener
+	runner    *jobs.Runner // nil with --no-worker
+	scheduler *jobs.Scheduler
 }
 
 // Open connects to the database, migrates it, wires the services, bootstraps the first
@@ -94,6 +95,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.core, err = service.NewCore(service.CoreConfig{DB: m.db, Access: access, Clock: m.Clock, Keyring: keyring,
 		Hasher: hasher, Jobs: service.QueuedJobs{Clock: m.Clock}, Logger: m.Logger})
 	if err != nil {
+		return err
+	}
+	// Every process scans the schedules: the database makes each tick run once.
+	if m.scheduler, err = jobs.NewScheduler(jobs.SchedulerConfig{Runner: m.core, Logger: m.Logger}); err != nil {
 		return err
 	}
 	if !m.Config.NoWorker {
@@ -184,6 +189,7 @@ func (m *Main) Run(ctx context.Context) error {
 		g.Go(func() error { m.janitor(gctx); return nil })
 	}
 	g.Go(func() error { return m.db.Listen(gctx) })
+	g.Go(func() error { return m.scheduler.Run(gctx) })
 	if m.runner != nil {
 		g.Go(func() error { return m.runner.Run(gctx) })
 	}

@@ -106,6 +106,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerDevices(mux)
 	a.registerDeviceGroups(mux)
 	a.registerJobs(mux)
+	a.registerSchedules(mux)
 	a.registerAudit(mux)
 	a.registerCredentials(mux)
 	a.registerAdmin(mux)

@@ -36,6 +36,10 @@ func TestDeviceSideBadInput(t *testing.T) {
 		w := newIsoWorld(t, newEnv(t, db))
 		acmeCred := idOf(w.post(t, w.root, "/api/credentials/", fmt.Sprintf(`{"customer":%d,"name":"acme-cred","username":"netops"}`, w.acme)))
 		w.post(t, w.root, "/api/group-device-group-roles/", fmt.Sprintf(`{"group":%d,"role":%d}`, w.acmeGroup, w.noRole))
+		acmeSchedule := idOf(w.post(t, w.tokens["admin"], "/api/schedules/", fmt.Sprintf(
+			`{"customer":%d,"name":"core sync","kind":"sync","cron":"0 2 * * *","device_group":%d}`, w.acme, w.core)))
+		w.post(t, w.tokens["admin"], "/api/schedules/", fmt.Sprintf(
+			`{"customer":%d,"name":"edge sync","kind":"sync","cron":"0 3 * * *","device_group":%d}`, w.acme, w.edge))
 		w.lastAudit = w.maxAuditID(t)
 
 		A, G := w.acme, w.globex
@@ -311,6 +315,8 @@ func TestDeviceSideBadInput(t *testing.T) {
 			badCase{name: "image a name", path: "/api/devices/readiness/", body: fmt.Sprintf(`{"devices":[%d],"image":"17.9.4"}`, r1), status: 400, code: "invalid", field: "image"},
 		)
 
+		addScheduleCases(add, w, acmeSchedule)
+
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				if c.knownBug != "" {
@@ -413,4 +419,112 @@ func (w *isoWorld) checkBadCase(t *testing.T, c badCase, sentences map[string]st
 	if slices.Contains([]int{200, 201, 202, 204}, r.status) {
 		t.Errorf("%s succeeded: %s", what, r.raw)
 	}
+}
+
+// addScheduleCases adds the bad-input cases of the schedule endpoints: acmeSchedule is acme's
+// admin's sync of the group core; acme also has a schedule named "edge sync".
+func addScheduleCases(add func(string, ...badCase), w *isoWorld, acmeSchedule int64) {
+	const path, missing = "/api/schedules/", 999999
+	A, G := w.acme, w.globex
+	sch := func(fields string) string {
+		return fmt.Sprintf(`{"customer":%d,"name":"new","kind":"sync","cron":"@daily","device_group":%d%s}`, A, w.core, fields)
+	}
+	// with is the valid body sch("") with members replaced or added (`"k":v`) or removed (`"k"`).
+	with := func(fields ...string) string {
+		m := map[string]json.RawMessage{}
+		if err := json.Unmarshal([]byte(sch("")), &m); err != nil {
+			panic(err)
+		}
+		for _, field := range fields {
+			k, v, _ := strings.Cut(field, ":")
+			if v == "" {
+				delete(m, strings.Trim(k, `"`))
+			} else {
+				m[strings.Trim(k, `"`)] = json.RawMessage(v)
+			}
+		}
+		b, _ := json.Marshal(m)
+		return string(b)
+	}
+	bad := func(name, body, field string) badCase {
+		return badCase{name: name, path: path, body: body, status: 400, code: "invalid", field: field}
+	}
+	add("POST /api/schedules/",
+		bad("unknown field", sch(`,"colour":"red"`), "colour"),
+		bad("missing customer", with(`"customer"`), "customer"),
+		bad("missing name", with(`"name"`), "name"),
+		bad("missing kind", with(`"kind"`), "kind"),
+		bad("missing cron", with(`"cron"`), "cron"),
+		bad("no target", with(`"device_group"`), "device_group"),
+		bad("empty device list", with(`"device_group"`, `"devices":[]`), "device_group"),
+		bad("both targets", sch(fmt.Sprintf(`,"devices":[%d]`, w.r1)), "devices"),
+		bad("duplicate devices", with(`"device_group"`, fmt.Sprintf(`"devices":[%d,%d]`, w.r1, w.r1)), "devices"),
+		bad("unknown kind", with(`"kind":"reboot"`), "kind"),
+		bad("kind a number", with(`"kind":1`), "kind"),
+		bad("empty name", with(`"name":""`), "name"),
+		bad("name too long", with(`"name":"`+strings.Repeat("n", 151)+`"`), "name"),
+		bad("cron minute 61", with(`"cron":"61 * * * *"`), "cron"),
+		bad("cron with seconds", with(`"cron":"0 0 * * * *"`), "cron"),
+		bad("cron words", with(`"cron":"every day"`), "cron"),
+		bad("cron empty", with(`"cron":""`), "cron"),
+		bad("cron never fires", with(`"cron":"0 0 30 2 *"`), "cron"),
+		bad("cron every 30 seconds", with(`"cron":"@every 30s"`), "cron"),
+		bad("cron with its own zone", with(`"cron":"TZ=UTC"`), "cron"),
+		bad("unknown time zone", with(`"timezone":"Mars/Olympus"`), "timezone"),
+		bad("the machine's time zone", with(`"timezone":"Local"`), "timezone"),
+		bad("params for sync", with(`"params":{"image":1}`), "params"),
+		bad("params a list", with(`"params":[1]`), "params"),
+		bad("upgrade, not a dry run", with(`"kind":"upgrade"`, `"params":{"image":1}`), "dry_run"),
+		bad("upgrade without an image", with(`"kind":"upgrade"`, `"dry_run":true`), "params"),
+		bad("readiness, image a name", with(`"kind":"readiness"`, `"params":{"image":"17.9"}`), "params"),
+		bad("readiness, image a fraction", with(`"kind":"readiness"`, `"params":{"image":1.5}`), "params"),
+		bad("config push without config", with(`"kind":"config_push"`), "params"),
+		bad("config push, blank config", with(`"kind":"config_push"`, `"params":{"config":" "}`), "params"),
+		badCase{name: "name taken", path: path, body: with(`"name":"edge sync"`), status: 409, code: "conflict", field: "name"},
+		badCase{name: "customer globex", path: path, body: with(fmt.Sprintf(`"customer":%d`, G)), status: 404, code: "not_found", field: "customer"},
+		badCase{name: "no such customer", path: path, body: with(fmt.Sprintf(`"customer":%d`, missing)), status: 404, code: "not_found", field: "customer"},
+		badCase{name: "globex's device group", path: path, body: with(fmt.Sprintf(`"device_group":%d`, w.gx)), status: 404, code: "not_found", field: "device_group", denied: 1},
+		badCase{name: "globex's device", path: path, body: with(`"device_group"`, fmt.Sprintf(`"devices":[%d,%d]`, w.r1, w.g1)),
+			status: 404, code: "not_found", field: "devices", denied: 1, devices: []int64{w.g1}},
+		badCase{name: "globex's device group, unknown kind", path: path, body: with(`"kind":"reboot"`, fmt.Sprintf(`"device_group":%d`, w.gx)),
+			status: 404, code: "not_found", field: "device_group", denied: 1},
+		badCase{name: "malformed JSON", path: path, body: `{"customer":`, status: 400, code: "invalid"},
+		badCase{name: "not JSON", path: path, body: `name=x`, ctype: "text/plain", status: 415, code: "unsupported_type"},
+		badCase{name: "too large", path: path, body: sch(`,"params":{"config":"` + strings.Repeat("x", 5000) + `"}`), status: 413, code: "body_too_large"},
+		// 404 → 403 → 400: a caller who may not schedule the job learns nothing about the body.
+		badCase{name: "viewer", who: "viewer", path: path, body: sch(""), status: 403, code: "forbidden", denied: 1},
+		badCase{name: "viewer, device list", who: "viewer", path: path, body: with(`"device_group"`, fmt.Sprintf(`"devices":[%d,%d]`, w.r1, w.r2)),
+			status: 403, code: "forbidden", denied: 1, devices: []int64{w.r1, w.r2}},
+		badCase{name: "viewer, bad cron", who: "viewer", path: path, body: with(`"cron":"61 * * * *"`), status: 403, code: "forbidden", denied: 1},
+		badCase{name: "viewer, unknown field", who: "viewer", path: path, body: sch(`,"colour":"red"`), status: 403, code: "forbidden", denied: 1},
+		badCase{name: "viewer, unknown kind", who: "viewer", path: path, body: with(`"kind":"reboot"`), status: 403, code: "forbidden", denied: 1},
+		badCase{name: "viewer, ungrouped device", who: "viewer", path: path, body: with(`"device_group"`, fmt.Sprintf(`"devices":[%d]`, w.u1)),
+			status: 404, code: "not_found", field: "devices", denied: 1},
+		badCase{name: "outsider, unknown field", who: "outsider", path: path, body: sch(`,"colour":"red"`), status: 404, code: "not_found", field: "customer"},
+	)
+	one := fmt.Sprintf("/api/schedules/%d/", acmeSchedule)
+	patch := func(name, body string, status int, code, field string) badCase {
+		return badCase{name: name, method: "PATCH", path: one, body: body, status: status, code: code, field: field}
+	}
+	add("PATCH /api/schedules/{id}/",
+		patch("unknown field", `{"colour":"red"}`, 400, "invalid", "colour"),
+		patch("unknown field, switching off", `{"enabled":false,"colour":"red"}`, 400, "invalid", "colour"),
+		patch("bad cron", `{"cron":"61 * * * *"}`, 400, "invalid", "cron"),
+		patch("valid name, bad cron: nothing half-written", `{"name":"renamed","cron":"@every 1s"}`, 400, "invalid", "cron"),
+		patch("empty name", `{"name":""}`, 400, "invalid", "name"),
+		patch("to another customer", fmt.Sprintf(`{"customer":%d}`, G), 400, "invalid", "customer"),
+		patch("unknown kind", `{"kind":"reboot"}`, 400, "invalid", "kind"),
+		patch("no target left", `{"device_group":null}`, 400, "invalid", "device_group"),
+		patch("both targets", fmt.Sprintf(`{"device_group":%d,"devices":[%d]}`, w.edge, w.e1), 400, "invalid", "devices"),
+		patch("device_group a name", `{"device_group":"core"}`, 400, "invalid", "device_group"),
+		patch("name taken", `{"name":"edge sync"}`, 409, "conflict", "name"),
+		badCase{name: "globex's device group", method: "PATCH", path: one, body: fmt.Sprintf(`{"device_group":%d}`, w.gx), status: 404, code: "not_found", field: "device_group", denied: 1},
+		badCase{name: "globex's device", method: "PATCH", path: one, body: fmt.Sprintf(`{"devices":[%d]}`, w.g1), status: 404, code: "not_found", field: "devices", denied: 1},
+		badCase{name: "globex's schedule", method: "PATCH", path: fmt.Sprintf("/api/schedules/%d/", w.objs[kSchedule][0]), body: `{"name":"renamed"}`, status: 404, code: "not_found"},
+		badCase{name: "no such schedule", method: "PATCH", path: fmt.Sprintf("/api/schedules/%d/", missing), body: `{"name":"renamed"}`, status: 404, code: "not_found"},
+		// Not its owner nor an admin: the schedule does not exist for the viewer.
+		badCase{name: "viewer", who: "viewer", method: "PATCH", path: one, body: `{"enabled":false}`, status: 404, code: "not_found"},
+		badCase{name: "viewer, unknown field", who: "viewer", method: "PATCH", path: one, body: `{"colour":"red"}`, status: 404, code: "not_found"},
+		badCase{name: "outsider", who: "outsider", method: "PATCH", path: one, body: `{"name":"x"}`, status: 404, code: "not_found"},
+	)
 }

@@ -48,6 +48,7 @@ const (
 	kUser            = "user"
 	kToken           = "API token"
 	kJob             = "job"
+	kSchedule        = "schedule"
 	kAuditRecord     = "audit record"
 )
 
@@ -65,6 +66,7 @@ var kindOfSegment = map[string]string{
 	"users":                    kUser,
 	"tokens":                   kToken,
 	"jobs":                     kJob,
+	"schedules":                kSchedule,
 	"audit-log":                kAuditRecord,
 }
 
@@ -130,6 +132,9 @@ func newIsoWorld(t *testing.T, e *env) *isoWorld {
 	tokens := w.listIDs(t, memberKey, "/api/tokens/")
 	// A job: a sync of g1 by globex's admin.
 	job := send(gxadm, "POST", fmt.Sprintf("/api/devices/%d/sync/", w.g1), "", 202)["job"].(map[string]any)
+	// A schedule: a nightly sync of the group gx, owned by globex's admin.
+	schedule := w.post(t, gxadm, "/api/schedules/", fmt.Sprintf(
+		`{"customer":%d,"name":"globex-schedule","kind":"sync","cron":"0 3 * * *","device_group":%d}`, w.globex, w.gx))
 	// A second globex device, so that lists have more than one thing to leak.
 	g2 := idOf(w.post(t, gxadm, "/api/devices/", fmt.Sprintf(
 		`{"customer":%d,"device_group":%d,"name":"globex-g2","address":"globex-g2.example.net","platform":"arista_eos"}`, w.globex, w.gx)))
@@ -152,6 +157,7 @@ func newIsoWorld(t *testing.T, e *env) *isoWorld {
 		kUser:            {w.gxUser, w.ids["globexadm"]},
 		kToken:           append([]int64{idOf(named)}, tokens...),
 		kJob:             {idOf(job)},
+		kSchedule:        {idOf(schedule)},
 		kAuditRecord:     audit,
 	}
 	w.markers = []string{"globex", "Globex", gxCredPassword, gxCredEnable, gxUserPassword, gxAddress,
@@ -447,6 +453,8 @@ func (w *isoWorld) plausibleBody(rt httpapi.Route, kind string) string {
 		return `{"name":"pwned","permissions":["view_device","delete_device"]}`
 	case kUser:
 		return `{"email":"pwned@acme.example","is_active":false,"password":"a brand new password"}`
+	case kSchedule:
+		return `{"name":"pwned","cron":"* * * * *","enabled":true}`
 	}
 	return `{}`
 }
@@ -685,6 +693,11 @@ func (w *isoWorld) createRefs() map[string][]refCase {
 		"/api/customers/": {
 			{name: "no reference: staff only", body: `{"name":"pwned","slug":"pwned"}`, want: all(403),
 				reason: "a customer body references nothing; only staff create customers"},
+		},
+		"/api/schedules/": {
+			{name: "customer globex", body: fmt.Sprintf(`{"customer":%d,"name":"pwned","kind":"sync","cron":"* * * * *","device_group":%d}`, G, w.gx), want: all(404), field: "customer"},
+			{name: "globex group in acme", body: fmt.Sprintf(`{"customer":%d,"name":"pwned","kind":"sync","cron":"* * * * *","device_group":%d}`, A, w.gx), want: all(404), field: "device_group"},
+			{name: "globex device in acme", body: fmt.Sprintf(`{"customer":%d,"name":"pwned","kind":"sync","cron":"* * * * *","devices":[%d]}`, A, w.g1), want: all(404), field: "devices"},
 		},
 		"/api/tokens/": {
 			{name: "a token for globex's user", body: fmt.Sprintf(`{"name":"pwned","user":%d}`, w.gxUser), want: all(400), field: "user",

@@ -31,6 +31,9 @@ func (a *API) listJobs(w http.ResponseWriter, r *http.Request) error {
 	if jq.CustomerID, err = queryID(r, "customer"); err != nil {
 		return err
 	}
+	if jq.ScheduleID, err = queryID(r, "schedule"); err != nil {
+		return err
+	}
 	jobs, total, err := a.core.ListJobs(r.Context(), jq, p)
 	if err != nil {
 		return err

@@ -188,7 +188,8 @@ func (c *Core) UpdateDeviceGroup(ctx context.Context, id int64, in DeviceGroupIn
 }
 
 // DeleteDeviceGroup deletes an empty device group with its roles and their assignments.
-// Admins only. Errors: unauthenticated, not_found, forbidden, conflict (it has devices).
+// Admins only. Errors: unauthenticated, not_found, forbidden, conflict (it has devices, or
+// schedules target it).
 func (c *Core) DeleteDeviceGroup(ctx context.Context, id int64) error {
 	g, err := c.grants(ctx)
 	if err != nil {

@@ -42,8 +42,8 @@ func (tx *Tx) UpdateDeviceGroup(ctx context.Context, g *webnet.DeviceGroup) erro
 	return groupWriteErr(err, "update")
 }
 
-// DeleteDeviceGroup deletes a group with no devices (a conflict otherwise); its roles and
-// their assignments go with it.
+// DeleteDeviceGroup deletes a group with no devices and no schedules targeting it (a
+// conflict otherwise); its roles and their assignments go with it.
 func (tx *Tx) DeleteDeviceGroup(ctx context.Context, id int64) error {
 	var n int
 	if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM devices WHERE device_group_id = ?`, id).Scan(&n); err != nil {
@@ -51,6 +51,12 @@ func (tx *Tx) DeleteDeviceGroup(ctx context.Context, id int64) error {
 	}
 	if n > 0 {
 		return webnet.Errorf(webnet.EConflict, "The device group still has %d devices; move or delete them first.", n)
+	}
+	if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM schedules WHERE device_group_id = ?`, id).Scan(&n); err != nil {
+		return fmt.Errorf("count group schedules: %w", err)
+	}
+	if n > 0 {
+		return webnet.Errorf(webnet.EConflict, "%d schedules target the device group; delete them or give them another target first.", n)
 	}
 	if _, err := tx.exec(ctx, `DELETE FROM device_groups WHERE id = ?`, id); err != nil {
 		return groupWriteErr(err, "delete")

@@ -183,10 +183,19 @@ func (q Q) DevicesByIDs(ctx context.Context, ids []int64) ([]webnet.Device, erro
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := q.query(ctx, `SELECT `+deviceColumns+` FROM devices d WHERE d.id IN (`+placeholders(len(ids))+`) ORDER BY d.id`,
-		int64Args(ids)...)
+	return q.devicesWhere(ctx, `d.id IN (`+placeholders(len(ids))+`)`, int64Args(ids)...)
+}
+
+// DevicesInGroup returns every device of a device group, in id order; callers authorize.
+func (q Q) DevicesInGroup(ctx context.Context, groupID int64) ([]webnet.Device, error) {
+	return q.devicesWhere(ctx, `d.device_group_id = ?`, groupID)
+}
+
+// devicesWhere returns every device matching cond, in id order.
+func (q Q) devicesWhere(ctx context.Context, cond string, args ...any) ([]webnet.Device, error) {
+	rows, err := q.query(ctx, `SELECT `+deviceColumns+` FROM devices d WHERE `+cond+` ORDER BY d.id`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("devices by id: %w", err)
+		return nil, fmt.Errorf("devices: %w", err)
 	}
 	defer rows.Close()
 	var out []webnet.Device

@@ -123,6 +123,9 @@ func (q Q) ListJobs(ctx context.Context, visible string, visibleArgs []any, jq w
 	if jq.CustomerID != nil {
 		add("j.customer_id = ?", *jq.CustomerID)
 	}
+	if jq.ScheduleID != nil {
+		add("j.schedule_id = ?", *jq.ScheduleID)
+	}
 	if jq.DeviceID != nil {
 		add("EXISTS (SELECT 1 FROM job_targets ft WHERE ft.job_id = j.id AND ft.device_id = ?)", *jq.DeviceID)
 	}

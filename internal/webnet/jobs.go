@@ -120,4 +120,5 @@ type JobQuery struct {
 	DeviceID    *int64
 	RequestedBy *int64
 	CustomerID  *int64
+	ScheduleID  *int64
 }
