@@ -107,6 +107,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerDeviceGroups(mux)
 	a.registerJobs(mux)
 	a.registerSchedules(mux)
+	a.registerBackups(mux)
 	a.registerAudit(mux)
 	a.registerCredentials(mux)
 	a.registerAdmin(mux)

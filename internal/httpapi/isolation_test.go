@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"webnet/internal/httpapi"
+	"webnet/internal/service"
 	"webnet/internal/store"
 	"webnet/internal/store/storetest"
 )
@@ -50,6 +51,7 @@ const (
 	kJob             = "job"
 	kSchedule        = "schedule"
 	kAuditRecord     = "audit record"
+	kBackup          = "backup"
 )
 
 var kindOfSegment = map[string]string{
@@ -68,6 +70,7 @@ var kindOfSegment = map[string]string{
 	"jobs":                     kJob,
 	"schedules":                kSchedule,
 	"audit-log":                kAuditRecord,
+	"backups":                  kBackup,
 }
 
 // isoWorld is newWorld with one globex object of every kind (objs[kind][0] is the one the
@@ -138,6 +141,15 @@ func newIsoWorld(t *testing.T, e *env) *isoWorld {
 	// A second globex device, so that lists have more than one thing to leak.
 	g2 := idOf(w.post(t, gxadm, "/api/devices/", fmt.Sprintf(
 		`{"customer":%d,"device_group":%d,"name":"globex-g2","address":"globex-g2.example.net","platform":"arista_eos"}`, w.globex, w.gx)))
+	// Two versions of g1's configuration, as a worker would record them.
+	var backups []int64
+	for _, cfg := range []string{"hostname globex-g1\n", "hostname globex-g1\nsnmp-server community " + gxCredPassword + "\n"} {
+		b, _, err := w.env.core.RecordBackup(service.WithSubject(context.Background(), service.System()), w.g1, nil, []byte(cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		backups = append(backups, b.ID)
+	}
 	audit := w.listIDs(t, w.root, fmt.Sprintf("/api/audit-log/?customer=%d&limit=1000", w.globex))
 	if len(audit) == 0 {
 		t.Fatal("globex has no audit records")
@@ -159,6 +171,7 @@ func newIsoWorld(t *testing.T, e *env) *isoWorld {
 		kJob:             {idOf(job)},
 		kSchedule:        {idOf(schedule)},
 		kAuditRecord:     audit,
+		kBackup:          {backups[1], backups[0]},
 	}
 	w.markers = []string{"globex", "Globex", gxCredPassword, gxCredEnable, gxUserPassword, gxAddress,
 		w.tokens["globexadm"], memberKey, named["key"].(string)}

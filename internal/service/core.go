@@ -24,6 +24,8 @@ type CoreConfig struct {
 	Hasher  *password.Hasher
 	Jobs    JobService
 	Logger  *slog.Logger
+	// Retention says which configuration backups to keep (zero: all).
+	Retention webnet.Retention
 }
 
 // Core is the service for tenant data: customers, users and their grants, device groups and
@@ -37,6 +39,7 @@ type Core struct {
 	hasher  *password.Hasher
 	jobs    JobService
 	log     *slog.Logger
+	retain  webnet.Retention
 }
 
 // NewCore returns a Core, refusing a config without its dependencies.
@@ -50,7 +53,8 @@ func NewCore(cfg CoreConfig) (*Core, error) {
 	if cfg.Jobs == nil {
 		cfg.Jobs = QueuedJobs{}
 	}
-	return &Core{db: cfg.DB, access: cfg.Access, clock: cfg.Clock, keyring: cfg.Keyring, hasher: cfg.Hasher, jobs: cfg.Jobs, log: cfg.Logger}, nil
+	return &Core{db: cfg.DB, access: cfg.Access, clock: cfg.Clock, keyring: cfg.Keyring, hasher: cfg.Hasher, jobs: cfg.Jobs, log: cfg.Logger,
+		retain: cfg.Retention}, nil
 }
 
 // entry is an audit record in the making.
