@@ -93,7 +93,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.core, err = service.NewCore(service.CoreConfig{DB: m.db, Access: access, Clock: m.Clock, Keyring: keyring,
-		Hasher: hasher, Jobs: service.QueuedJobs{Clock: m.Clock}, Logger: m.Logger})
+		Hasher: hasher, Jobs: service.QueuedJobs{Clock: m.Clock}, Logger: m.Logger,
+		Retention: webnet.Retention{Keep: m.Config.BackupKeep, KeepFor: m.Config.BackupKeepFor}})
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,8 @@ type Config struct {
 	WorkerJobs        int
 	WorkerConcurrency int
 	JobLease          time.Duration
+	BackupKeep        int
+	BackupKeepFor     time.Duration
 
 	workerSet bool    // the command has the worker flags
 	envErrs   []error // WEBNET_* values that could not be parsed
@@ -85,6 +87,10 @@ func (c *Config) workerFlags(fs *flag.FlagSet, getenv func(string) string) {
 		"how many devices of one job are worked on at once, unless the job says fewer (WEBNET_JOB_CONCURRENCY)")
 	fs.DurationVar(&c.JobLease, "job-lease", c.envDuration(getenv, "WEBNET_JOB_LEASE", 30*time.Second),
 		"a running job whose worker has not renewed it for this long is resumed by another worker (WEBNET_JOB_LEASE)")
+	fs.IntVar(&c.BackupKeep, "backup-keep", c.envInt(getenv, "WEBNET_BACKUP_KEEP", 100),
+		"configuration backups kept per device: the newest this many, ... (0: no count limit) (WEBNET_BACKUP_KEEP)")
+	fs.DurationVar(&c.BackupKeepFor, "backup-keep-for", c.envDuration(getenv, "WEBNET_BACKUP_KEEP_FOR", 365*24*time.Hour),
+		"... and any younger than this (0: no age limit; both 0: keep all) (WEBNET_BACKUP_KEEP_FOR)")
 }
 
 // storageFlags registers the flags every database-using command has.
@@ -142,6 +148,9 @@ func (c *Config) validate() error {
 	}
 	if c.workerSet && (c.WorkerJobs < 1 || c.WorkerConcurrency < 1 || c.WorkerConcurrency > 256) {
 		errs = append(errs, errors.New("--worker-jobs must be at least 1 and --job-concurrency between 1 and 256"))
+	}
+	if c.workerSet && (c.BackupKeep < 0 || c.BackupKeepFor < 0) {
+		errs = append(errs, errors.New("--backup-keep and --backup-keep-for must not be negative"))
 	}
 	if c.workerSet && c.JobLease < 3*time.Second {
 		errs = append(errs, errors.New("--job-lease must be at least 3s"))
