@@ -108,6 +108,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerJobs(mux)
 	a.registerSchedules(mux)
 	a.registerBackups(mux)
+	a.registerImports(mux)
 	a.registerAudit(mux)
 	a.registerCredentials(mux)
 	a.registerAdmin(mux)

@@ -483,8 +483,12 @@ func (w *isoWorld) extraQuery(rt httpapi.Route) string {
 // isBulkAction reports whether rt is a bulk custom action: POST /api/devices/<action>/.
 func isBulkAction(rt httpapi.Route) bool {
 	segs, params := pathParams(rt.Path)
-	return rt.Method == "POST" && len(params) == 0 && len(segs) == 3 && segs[0] == "api" && segs[1] == "devices"
+	return rt.Method == "POST" && len(params) == 0 && len(segs) == 3 && segs[0] == "api" && segs[1] == "devices" &&
+		!isImport(rt)
 }
+
+// isImport: the device import is checked on its own (checkChangeRefs), with its query string.
+func isImport(rt httpapi.Route) bool { return rt.Path == "/api/devices/import/" }
 
 func TestTenantIsolationMatrix(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -724,7 +728,7 @@ func (w *isoWorld) checkCreates(t *testing.T, routes []httpapi.Route) {
 	refs := w.createRefs()
 	for _, rt := range routes {
 		_, params := pathParams(rt.Path)
-		if rt.Method != "POST" && rt.Method != "PUT" || len(params) > 0 || isBulkAction(rt) || rt.Path == "/api/auth/token/" {
+		if rt.Method != "POST" && rt.Method != "PUT" || len(params) > 0 || isBulkAction(rt) || isImport(rt) || rt.Path == "/api/auth/token/" {
 			continue
 		}
 		cases, ok := refs[rt.Path]
@@ -768,6 +772,10 @@ func (w *isoWorld) checkChangeRefs(t *testing.T) {
 		{"PATCH", fmt.Sprintf("/api/groups/%d/", w.acmeGroup), fmt.Sprintf(`{"bundles":[%d]}`, w.gxBundle), 404, "bundles"},
 		{"PATCH", fmt.Sprintf("/api/groups/%d/", w.acmeGroup), fmt.Sprintf(`{"users":[%d]}`, w.gxUser), 400, "users"},
 		{"GET", fmt.Sprintf("/api/devices/%d/access/?user=%d", w.r1, w.gxUser), "", 404, ""},
+		// Imports: into globex's customer; into acme's naming globex's group or credential.
+		{"POST", fmt.Sprintf("/api/devices/import/?customer=%d", w.globex), `[{"name":"pwned","address":"192.0.2.9","platform":"cisco_iosxe"}]`, 404, ""},
+		{"POST", fmt.Sprintf("/api/devices/import/?customer=%d", w.acme), `[{"name":"pwned","address":"192.0.2.9","platform":"cisco_iosxe","device_group":"globex-gx"}]`, 400, ""},
+		{"POST", fmt.Sprintf("/api/devices/import/?customer=%d", w.acme), `[{"name":"pwned","address":"192.0.2.9","platform":"cisco_iosxe","device_group":"core","credential":"globex-cred"}]`, 400, ""},
 	} {
 		code := map[int]string{400: "invalid", 404: "not_found"}[c.status]
 		r := w.refused(t, "admin", c.method, c.path, c.body, c.status, code)
