@@ -278,4 +278,3 @@ func ParseImportJSON(data []byte) ([]ImportRow, error) {
 	}
 	return rows, nil
 }
-
