@@ -65,6 +65,7 @@ Commands:
   serve             run the web UI and API, with a job worker (migrates the database first)
   worker            run a job worker only (for more processes on PostgreSQL)
   migrate           apply pending database migrations
+  import            import devices into a customer from a CSV or JSON file
   createsuperuser   create a superuser account
   init-device-group-permissions
                     write the permission catalog and the default bundles (migrate does it too)
@@ -92,6 +93,8 @@ func (c cli) run(ctx context.Context, args []string) int {
 		err = c.worker(ctx, rest)
 	case "migrate":
 		err = c.migrate(ctx, rest)
+	case "import":
+		err = c.importDevices(ctx, rest)
 	case "createsuperuser":
 		err = c.createSuperuser(ctx, rest)
 	case "init-device-group-permissions":
