@@ -109,6 +109,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerSchedules(mux)
 	a.registerBackups(mux)
 	a.registerImports(mux)
+	a.registerDeviceAccess(mux)
 	a.registerAudit(mux)
 	a.registerCredentials(mux)
 	a.registerAdmin(mux)

@@ -17,8 +17,8 @@ import (
 // the device's older versions beyond the retention are pruned, all in one transaction. Only
 // the system (a worker) may call it. Errors: forbidden, invalid (too large), not_found.
 func (c *Core) RecordBackup(ctx context.Context, deviceID int64, jobID *int64, content []byte) (*webnet.Backup, bool, error) {
-	if !SubjectFrom(ctx).IsSystem() {
-		return nil, false, forbidden("Only workers record backups.")
+	if err := requireSystemSubject(ctx, "record backups"); err != nil {
+		return nil, false, err
 	}
 	if len(content) > backup.MaxSize {
 		return nil, false, webnet.Invalid("The configuration is too large.", map[string]string{"content": "At most 16 MiB."})

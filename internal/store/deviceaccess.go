@@ -1,0 +1,57 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"webnet/internal/webnet"
+)
+
+// DeviceHostKey returns the host key trusted for a device ("" when none).
+func (q Q) DeviceHostKey(ctx context.Context, id int64) (string, error) {
+	var k string
+	if err := q.queryRow(ctx, `SELECT host_key FROM devices WHERE id = ?`, id).Scan(&k); err != nil {
+		return "", notFound(err, "Device")
+	}
+	return k, nil
+}
+
+// TrustHostKey records key as the device's host key if it has none, and returns the key the
+// device is trusted with afterwards (key, or the one recorded earlier).
+func (tx *Tx) TrustHostKey(ctx context.Context, id int64, key string) (string, error) {
+	if _, err := tx.exec(ctx, `UPDATE devices SET host_key = ? WHERE id = ? AND host_key = ''`, key, id); err != nil {
+		return "", fmt.Errorf("trust host key: %w", err)
+	}
+	return tx.DeviceHostKey(ctx, id)
+}
+
+// ClearHostKey forgets a device's host key; it returns the key it had.
+func (tx *Tx) ClearHostKey(ctx context.Context, id int64) (string, error) {
+	old, err := tx.DeviceHostKey(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if _, err := tx.exec(ctx, `UPDATE devices SET host_key = '' WHERE id = ?`, id); err != nil {
+		return "", fmt.Errorf("clear host key: %w", err)
+	}
+	return old, nil
+}
+
+// Facts are what a sync learns about a device.
+type Facts struct {
+	Vendor, Model, Serial, OSVersion, Uptime string
+}
+
+// RecordFacts stores a device's facts and the time of the sync.
+func (tx *Tx) RecordFacts(ctx context.Context, id int64, f Facts, at time.Time) error {
+	res, err := tx.exec(ctx, `UPDATE devices SET vendor = ?, model = ?, serial = ?, os_version = ?, uptime = ?, last_sync_at = ?
+		WHERE id = ?`, f.Vendor, f.Model, f.Serial, f.OSVersion, f.Uptime, at, id)
+	if err != nil {
+		return fmt.Errorf("record facts: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return webnet.Errorf(webnet.ENotFound, "Device not found.")
+	}
+	return nil
+}
