@@ -78,4 +78,3 @@ func (c *Core) RecordFacts(ctx context.Context, deviceID int64, f store.Facts) e
 		return nil
 	})
 }
-
