@@ -16,6 +16,7 @@ import (
 
 	"webnet/internal/httpapi"
 	"webnet/internal/jobs"
+	"webnet/internal/kinds"
 	"webnet/internal/password"
 	"webnet/internal/secret"
 	"webnet/internal/service"
@@ -107,7 +108,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
-		m.runner, err = jobs.New(jobs.Config{Queue: queue, Kinds: jobKinds(), Jobs: m.Config.WorkerJobs,
+		m.runner, err = jobs.New(jobs.Config{Queue: queue, Kinds: m.jobKinds(), Jobs: m.Config.WorkerJobs,
 			Concurrency: m.Config.WorkerConcurrency, Lease: m.Config.JobLease, Clock: m.Clock, Logger: m.Logger})
 		if err != nil {
 			return err
@@ -149,7 +150,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 }
 
 // jobKinds are the job kinds this build's workers run.
-func jobKinds() []jobs.Kind { return []jobs.Kind{jobs.Noop()} }
+func (m *Main) jobKinds() []jobs.Kind {
+	return []jobs.Kind{jobs.Noop(), kinds.Sync(kinds.Config{Core: m.core})}
+}
 
 // openDB opens and migrates the configured database.
 func openDB(ctx context.Context, cfg Config, log *slog.Logger) (*store.DB, error) {

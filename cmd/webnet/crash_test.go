@@ -176,8 +176,8 @@ func TestMain(m *testing.M) {
 }
 
 // TestWebAndWorkerProcesses: on PostgreSQL, `serve --no-worker` takes a sync request and a
-// separate `worker` process runs the job; the web process shows the worker's result. (This
-// build's workers have no sync kind yet: the target fails saying so.)
+// separate `worker` process runs the job; the web process shows the worker's result (the
+// device has no credential, so its target fails saying so).
 func TestWebAndWorkerProcesses(t *testing.T) {
 	sc := storetest.Config(t, store.Postgres)
 	dataDir := t.TempDir()
@@ -213,7 +213,7 @@ func TestWebAndWorkerProcesses(t *testing.T) {
 		j := get()
 		if j["status"] == "failed" {
 			tg := j["targets"].([]any)[0].(map[string]any)
-			if tg["message"] != "this worker cannot run sync jobs" || j["worker"] != worker.runner.Name() {
+			if tg["message"] != "the device has no credential: an admin must give it one before webnet can log in" || j["worker"] != worker.runner.Name() {
 				t.Fatalf("job run by the worker process: %v", j)
 			}
 			return

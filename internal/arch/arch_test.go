@@ -20,6 +20,8 @@ var forbidden = map[string][]string{
 	"internal/httpapi": {"webnet/internal/store", "database/sql"},
 	"internal/ui":      {"webnet/internal/store", "database/sql", "webnet/internal/httpapi"},
 	"internal/jobs":    {"webnet/internal/store", "database/sql", "webnet/internal/httpapi", "webnet/internal/ui"},
+	"internal/kinds":   {"webnet/internal/store", "database/sql", "webnet/internal/httpapi", "webnet/internal/ui"},
+	"internal/device":  {"webnet/internal/store", "webnet/internal/service", "database/sql"},
 	"internal/service": {"webnet/internal/httpapi", "webnet/internal/ui", "database/sql"},
 	"internal/store":   {"webnet/internal/service", "webnet/internal/httpapi", "webnet/internal/ui"},
 	"internal/webnet":  {module},

@@ -67,7 +67,7 @@ func (c *Core) ClearHostKey(ctx context.Context, deviceID int64) error {
 
 // RecordFacts stores what a sync learned about a device. Only the system subject may call
 // it. Errors: unauthenticated, forbidden, not_found.
-func (c *Core) RecordFacts(ctx context.Context, deviceID int64, f store.Facts) error {
+func (c *Core) RecordFacts(ctx context.Context, deviceID int64, f webnet.DeviceFacts) error {
 	if err := requireSystemSubject(ctx, "record device facts"); err != nil {
 		return err
 	}

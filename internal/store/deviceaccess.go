@@ -38,13 +38,8 @@ func (tx *Tx) ClearHostKey(ctx context.Context, id int64) (string, error) {
 	return old, nil
 }
 
-// Facts are what a sync learns about a device.
-type Facts struct {
-	Vendor, Model, Serial, OSVersion, Uptime string
-}
-
 // RecordFacts stores a device's facts and the time of the sync.
-func (tx *Tx) RecordFacts(ctx context.Context, id int64, f Facts, at time.Time) error {
+func (tx *Tx) RecordFacts(ctx context.Context, id int64, f webnet.DeviceFacts, at time.Time) error {
 	res, err := tx.exec(ctx, `UPDATE devices SET vendor = ?, model = ?, serial = ?, os_version = ?, uptime = ?, last_sync_at = ?
 		WHERE id = ?`, f.Vendor, f.Model, f.Serial, f.OSVersion, f.Uptime, at, id)
 	if err != nil {

@@ -74,3 +74,8 @@ type DeviceQuery struct {
 	OSVersion     string
 	Search        string // matches name or address (case-insensitive substring)
 }
+
+// DeviceFacts are what a sync learns about a device.
+type DeviceFacts struct {
+	Vendor, Model, Serial, OSVersion, Uptime string
+}
