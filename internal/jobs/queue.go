@@ -25,8 +25,9 @@ type Queue interface {
 	StartTarget(ctx context.Context, worker string, jobID, deviceID int64, lines []webnet.JobLogLine) error
 	// FinishTarget appends lines, then moves a running target to status with message and
 	// releases its device. A target cancelled meanwhile keeps its status; its device is
-	// released all the same.
-	FinishTarget(ctx context.Context, worker string, jobID, deviceID int64, status, message string, lines []webnet.JobLogLine) error
+	// released all the same. When it was the job's last unfinished target, the job ends in
+	// the same transaction and FinishTarget returns the job's final status ("" otherwise).
+	FinishTarget(ctx context.Context, worker string, jobID, deviceID int64, status, message string, lines []webnet.JobLogLine) (string, error)
 	// AppendLog appends lines to the job's log.
 	AppendLog(ctx context.Context, jobID int64, lines []webnet.JobLogLine) error
 	// FinishJob appends lines and ends the running job with the status its targets add up

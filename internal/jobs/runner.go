@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"webnet/internal/webnet"
@@ -277,6 +278,7 @@ func (r *Runner) runJob(ctx context.Context, c Claim) {
 	}
 	n := r.concurrency(kind, j)
 	sem := make(chan struct{}, n)
+	var ended atomic.Bool // the last target's end ended the job
 	var targets sync.WaitGroup
 	for _, d := range c.Pending {
 		select {
@@ -288,7 +290,7 @@ func (r *Runner) runJob(ctx context.Context, c Claim) {
 		}
 		targets.Go(func() {
 			defer func() { <-sem }()
-			r.runTarget(ctx, kind, j, d, buf, log)
+			r.runTarget(ctx, kind, j, d, buf, &ended, log)
 		})
 	}
 	targets.Wait()
@@ -306,6 +308,10 @@ func (r *Runner) runJob(ctx context.Context, c Claim) {
 		}
 	case cause != nil:
 		// Cancelled or lost: the job is no longer this worker's to finish.
+		if err := r.cfg.Queue.AppendLog(wctx, j.ID, buf.take()); err != nil {
+			log.Error("job log", "err", err)
+		}
+	case ended.Load():
 		if err := r.cfg.Queue.AppendLog(wctx, j.ID, buf.take()); err != nil {
 			log.Error("job log", "err", err)
 		}
@@ -358,7 +364,8 @@ func (r *Runner) flushLoop(ctx context.Context, jobID int64, buf *logBuffer, log
 	}
 }
 
-func (r *Runner) runTarget(ctx context.Context, k Kind, j *webnet.Job, d webnet.Device, buf *logBuffer, log *slog.Logger) {
+// runTarget runs one target; done is set when its end also ended the job (the last target).
+func (r *Runner) runTarget(ctx context.Context, k Kind, j *webnet.Job, d webnet.Device, buf *logBuffer, done *atomic.Bool, log *slog.Logger) {
 	id := d.ID
 	buf.write.Lock()
 	err := r.cfg.Queue.StartTarget(ctx, r.cfg.Name, j.ID, id, buf.take(buf.line("info", &id, "Started on "+d.Name+".")))
@@ -392,11 +399,15 @@ func (r *Runner) runTarget(ctx context.Context, k Kind, j *webnet.Job, d webnet.
 	wctx, wcancel := r.write(ctx)
 	defer wcancel()
 	buf.write.Lock()
-	err = r.cfg.Queue.FinishTarget(wctx, r.cfg.Name, j.ID, id, status, message,
+	final, err := r.cfg.Queue.FinishTarget(wctx, r.cfg.Name, j.ID, id, status, message,
 		buf.take(buf.line(level, &id, fmt.Sprintf("%s: %s", targetWord[status], message))))
 	buf.write.Unlock()
 	if err != nil {
 		log.Error("finish target", "device", id, "err", err)
+	}
+	if final != "" {
+		done.Store(true)
+		log.Info("job finished", "status", final)
 	}
 }
 

@@ -405,7 +405,7 @@ func TestResumeAfterWorkerStops(t *testing.T) {
 			t.Fatalf("no takeover line in %+v", lines)
 		}
 		// The dead worker, were it to come back, can change nothing.
-		if err := f.queue.FinishTarget(ctx, "dead-worker", id, f.devices[1], webnet.TargetFailed, "late", nil); err != nil {
+		if _, err := f.queue.FinishTarget(ctx, "dead-worker", id, f.devices[1], webnet.TargetFailed, "late", nil); err != nil {
 			t.Fatal(err)
 		}
 		if j2, _ := db.Read().JobByID(ctx, id); targetOf(j2, f.devices[1]).Status != webnet.TargetSucceeded {

@@ -179,9 +179,12 @@ func (q *JobQueue) StartTarget(ctx context.Context, worker string, jobID, device
 	})
 }
 
-// FinishTarget ends a running target; see jobs.Queue.
-func (q *JobQueue) FinishTarget(ctx context.Context, worker string, jobID, deviceID int64, status, message string, lines []webnet.JobLogLine) error {
-	return q.db.InTx(ctx, func(tx *store.Tx) error {
+// FinishTarget ends a running target, and the job with it when it was the last; see
+// jobs.Queue.
+func (q *JobQueue) FinishTarget(ctx context.Context, worker string, jobID, deviceID int64, status, message string, lines []webnet.JobLogLine) (string, error) {
+	var final string
+	err := q.db.InTx(ctx, func(tx *store.Tx) error {
+		final = ""
 		held, err := tx.AppendJobLogsAs(ctx, jobID, worker, lines)
 		if err != nil {
 			return err
@@ -204,8 +207,20 @@ func (q *JobQueue) FinishTarget(ctx context.Context, worker string, jobID, devic
 		if err := tx.SetTargetStatus(ctx, jobID, deviceID, webnet.TargetRunning, status, message); err != nil {
 			return err
 		}
-		return tx.UnlockDevice(ctx, jobID, deviceID)
+		if err := tx.UnlockDevice(ctx, jobID, deviceID); err != nil {
+			return err
+		}
+		counts, err := tx.TargetCounts(ctx, jobID)
+		if err != nil {
+			return err
+		}
+		if counts[webnet.TargetPending]+counts[webnet.TargetRunning] > 0 {
+			return nil
+		}
+		final, err = q.finish(ctx, tx, worker, jobID, counts, nil)
+		return err
 	})
+	return final, err
 }
 
 // AppendLog appends lines to a job's log; see jobs.Queue.
@@ -220,28 +235,33 @@ func (q *JobQueue) AppendLog(ctx context.Context, jobID int64, lines []webnet.Jo
 func (q *JobQueue) FinishJob(ctx context.Context, worker string, jobID int64, lines []webnet.JobLogLine) (string, error) {
 	var status string
 	err := q.db.InTx(ctx, func(tx *store.Tx) error {
-		status = ""
 		counts, err := tx.TargetCounts(ctx, jobID)
 		if err != nil {
 			return err
 		}
-		status = JobOutcome(counts)
-		now := q.clock.Now()
-		lines = append(lines, webnet.JobLogLine{At: now, Level: outcomeLevel[status], Message: fmt.Sprintf(
-			"Finished %s: %d succeeded, %d failed, %d skipped.", status,
-			counts[webnet.TargetSucceeded], counts[webnet.TargetFailed], counts[webnet.TargetSkipped])})
-		held, err := tx.AppendJobLogsAs(ctx, jobID, worker, lines)
-		if err != nil || !held {
-			status = ""
-			return err
-		}
-		ok, err := tx.FinishJob(ctx, jobID, worker, status, now)
-		if !ok {
-			status = ""
-		}
+		status, err = q.finish(ctx, tx, worker, jobID, counts, lines)
 		return err
 	})
 	return status, err
+}
+
+// finish ends worker's running job in tx with the status counts add up to, after lines and
+// a summary line; "" when the job is no longer the worker's.
+func (q *JobQueue) finish(ctx context.Context, tx *store.Tx, worker string, jobID int64, counts map[string]int, lines []webnet.JobLogLine) (string, error) {
+	status := JobOutcome(counts)
+	now := q.clock.Now()
+	lines = append(lines, webnet.JobLogLine{At: now, Level: outcomeLevel[status], Message: fmt.Sprintf(
+		"Finished %s: %d succeeded, %d failed, %d skipped.", status,
+		counts[webnet.TargetSucceeded], counts[webnet.TargetFailed], counts[webnet.TargetSkipped])})
+	held, err := tx.AppendJobLogsAs(ctx, jobID, worker, lines)
+	if err != nil || !held {
+		return "", err
+	}
+	ok, err := tx.FinishJob(ctx, jobID, worker, status, now)
+	if err != nil || !ok {
+		return "", err
+	}
+	return status, nil
 }
 
 var outcomeLevel = map[string]string{webnet.JobSucceeded: "info", webnet.JobPartial: "warn", webnet.JobFailed: "error"}
