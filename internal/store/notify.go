@@ -72,6 +72,10 @@ func (db *DB) Subscribe(fn func(Notification)) (cancel func()) {
 	}
 }
 
+// NotifyChannel is the PostgreSQL channel of this database's notifications (empty on
+// SQLite), for operators who want to LISTEN along.
+func (db *DB) NotifyChannel() string { return db.channel }
+
 // NotificationsReliable reports whether a change committed by any process reaches this
 // process's subscribers: always on SQLite (one process), and on PostgreSQL while Listen is
 // connected. Caches must not serve entries while this is false.
