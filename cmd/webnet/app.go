@@ -43,6 +43,7 @@ type Main struct {
 	ln        net.Listener
 	runner    *jobs.Runner // nil with --no-worker
 	scheduler *jobs.Scheduler
+	feed      *service.Feed // live updates (nil for a worker)
 }
 
 // Open connects to the database, migrates it, wires the services, bootstraps the first
@@ -117,7 +118,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.Config.WorkerOnly {
 		return nil
 	}
-	api, err := httpapi.New(httpapi.Config{Identity: m.identity, Core: m.core, Health: health, Logger: m.Logger, Version: version()})
+	if m.feed, err = service.NewFeed(service.FeedConfig{DB: m.db, Access: access, Logger: m.Logger}); err != nil {
+		return err
+	}
+	api, err := httpapi.New(httpapi.Config{Identity: m.identity, Core: m.core, Health: health, Logger: m.Logger,
+		Version: version(), Live: m.feed})
 	if err != nil {
 		return err
 	}
@@ -191,6 +196,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return httpapi.Serve(gctx, m.ln, m.handler, httpapi.ServeConfig{Logger: m.Logger, ShutdownTimeout: m.Config.ShutdownTimeout})
 		})
 		g.Go(func() error { m.janitor(gctx); return nil })
+		g.Go(func() error { return m.feed.Run(gctx) })
 	}
 	g.Go(func() error { return m.db.Listen(gctx) })
 	g.Go(func() error { return m.scheduler.Run(gctx) })

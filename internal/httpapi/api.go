@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"webnet/internal/service"
 	"webnet/internal/webnet"
@@ -21,6 +22,11 @@ type Config struct {
 	Version  string
 	// MaxBody caps JSON request bodies (default 1 MiB).
 	MaxBody int64
+	// Live is the source of live updates for GET /api/ws; without it that route answers 503.
+	Live *service.Feed
+	// LiveWriteTimeout bounds each WebSocket write: a client that takes nothing for that long
+	// is dropped (default 10s). LivePingInterval is how often clients are pinged (default 30s).
+	LiveWriteTimeout, LivePingInterval time.Duration
 }
 
 // API serves /api/ and the health probes.
@@ -32,6 +38,9 @@ type API struct {
 	log     *slog.Logger
 	version string
 	maxBody int64
+	live    *service.Feed
+	// WebSocket timing (ws.go).
+	liveWrite, livePing time.Duration
 }
 
 // New returns the API, refusing a config without its dependencies.
@@ -45,7 +54,14 @@ func New(cfg Config) (*API, error) {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
 	}
-	return &API{id: cfg.Identity, core: cfg.Core, health: cfg.Health, log: cfg.Logger, version: cfg.Version, maxBody: cfg.MaxBody}, nil
+	if cfg.LiveWriteTimeout <= 0 {
+		cfg.LiveWriteTimeout = defaultLiveWriteTimeout
+	}
+	if cfg.LivePingInterval <= 0 {
+		cfg.LivePingInterval = defaultLivePingInterval
+	}
+	return &API{id: cfg.Identity, core: cfg.Core, health: cfg.Health, log: cfg.Logger, version: cfg.Version, maxBody: cfg.MaxBody,
+		live: cfg.Live, liveWrite: cfg.LiveWriteTimeout, livePing: cfg.LivePingInterval}, nil
 }
 
 // access says who may reach a route at all; the service decides everything finer.
@@ -110,6 +126,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerBackups(mux)
 	a.registerImports(mux)
 	a.registerDeviceAccess(mux)
+	a.registerLive(mux)
 	a.registerAudit(mux)
 	a.registerCredentials(mux)
 	a.registerAdmin(mux)

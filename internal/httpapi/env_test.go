@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,16 +22,26 @@ type env struct {
 	srv    *httptest.Server
 	id     *service.Identity
 	core   *service.Core
+	feed   *service.Feed
 	db     *store.DB
 	clock  *webnet.ManualClock
 	hasher *password.Hasher
 	mux    *http.ServeMux
 	api    *httpapi.API
+	// stopFeed stops the live feed, as a shutdown does (the test's end does it anyway).
+	stopFeed func()
 }
 
 const rootPassword = "correct horse battery staple"
 
 func newEnv(t testing.TB, db *store.DB) *env {
+	t.Helper()
+	return newEnvWith(t, db, nil)
+}
+
+// newEnvWith is newEnv with the API's and the live feed's configurations adjusted by tune
+// (when not nil).
+func newEnvWith(t testing.TB, db *store.DB, tune func(*httpapi.Config, *service.FeedConfig)) *env {
 	t.Helper()
 	h, err := password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 2)
 	if err != nil {
@@ -56,7 +67,17 @@ func newEnv(t testing.TB, db *store.DB) *env {
 		t.Fatal(err)
 	}
 	health, _ := service.NewHealth(db)
-	api, err := httpapi.New(httpapi.Config{Identity: id, Core: core, Health: health, Version: "test", MaxBody: 4096})
+	cfg := httpapi.Config{Identity: id, Core: core, Health: health, Version: "test", MaxBody: 4096}
+	feedCfg := service.FeedConfig{DB: db, Access: access}
+	if tune != nil {
+		tune(&cfg, &feedCfg)
+	}
+	feed, err := service.NewFeed(feedCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Live = feed
+	api, err := httpapi.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +86,17 @@ func newEnv(t testing.TB, db *store.DB) *env {
 	mux.HandleFunc("POST /test/cookie-only", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	srv := httptest.NewServer(httpapi.Wrap(httpapi.JSONFallback(mux), httpapi.MiddlewareConfig{Identity: id}))
 	t.Cleanup(srv.Close)
+	// The feed stops before the server closes (cleanups run last first): its WebSockets end.
+	ctx, stop := context.WithCancel(context.Background())
+	fed := make(chan error, 1)
+	go func() { fed <- feed.Run(ctx) }()
+	stopFeed := sync.OnceFunc(func() {
+		stop()
+		if err := <-fed; err != nil {
+			t.Errorf("feed: %v", err)
+		}
+	})
+	t.Cleanup(stopFeed)
 	// Whatever a test did, the audit chain it leaves behind must verify.
 	t.Cleanup(func() {
 		bad, n, err := db.Read().VerifyChain(context.Background())
@@ -75,7 +107,7 @@ func newEnv(t testing.TB, db *store.DB) *env {
 	if _, err := id.CreateSuperuser(service.WithSubject(context.Background(), service.System()), "root", "", rootPassword); err != nil {
 		t.Fatal(err)
 	}
-	return &env{srv: srv, id: id, core: core, db: db, clock: clock, hasher: h, mux: mux, api: api}
+	return &env{srv: srv, id: id, core: core, feed: feed, stopFeed: stopFeed, db: db, clock: clock, hasher: h, mux: mux, api: api}
 }
 
 // tx runs test set-up writes directly in the store (what no API offers, or faster).

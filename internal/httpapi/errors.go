@@ -25,6 +25,7 @@ var statusOf = map[string]int{
 	webnet.ETooLarge:        http.StatusRequestEntityTooLarge,
 	webnet.EUnsupported:     http.StatusUnsupportedMediaType,
 	webnet.ERateLimited:     http.StatusTooManyRequests,
+	webnet.EUnavailable:     http.StatusServiceUnavailable,
 	webnet.EInternal:        http.StatusInternalServerError,
 }
 

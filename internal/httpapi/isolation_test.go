@@ -494,10 +494,12 @@ func TestTenantIsolationMatrix(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		w := newIsoWorld(t, newEnv(t, db))
 		routes := w.api.Routes()
-		var idRoutes, lists, creates, bulks int
+		var idRoutes, lists, creates, bulks, sockets int
 		for _, rt := range routes {
 			_, params := pathParams(rt.Path)
 			switch {
+			case isSocket(rt):
+				sockets++
 			case len(params) > 0:
 				idRoutes++
 			case rt.Method == "GET":
@@ -508,8 +510,8 @@ func TestTenantIsolationMatrix(t *testing.T) {
 				creates++
 			}
 		}
-		if idRoutes < 30 || lists < 15 || bulks < 4 {
-			t.Fatalf("the router lists only %d id routes, %d lists, %d bulk actions", idRoutes, lists, bulks)
+		if idRoutes < 30 || lists < 15 || bulks < 4 || sockets != 1 {
+			t.Fatalf("the router lists only %d id routes, %d lists, %d bulk actions, %d sockets", idRoutes, lists, bulks, sockets)
 		}
 
 		// Lists first, while the callers' own audit trail holds nothing about globex.
@@ -519,6 +521,7 @@ func TestTenantIsolationMatrix(t *testing.T) {
 		t.Run("references in change bodies", func(t *testing.T) { w.checkChangeRefs(t) })
 		t.Run("bulk actions", func(t *testing.T) { w.checkBulk(t, routes) })
 		t.Run("audit log", func(t *testing.T) { w.checkAuditLog(t) })
+		t.Run("live updates", func(t *testing.T) { w.checkLive(t) })
 
 		// Last, the whole run: no answer to anyone outside globex carried globex's data.
 		if len(w.bodies) < (idRoutes+lists)*len(w.callers) {
@@ -545,7 +548,7 @@ func (w *isoWorld) checkLists(t *testing.T, routes []httpapi.Route) {
 		fmt.Sprintf("group=%d", w.gxGroup),
 	}
 	for _, rt := range routes {
-		if _, params := pathParams(rt.Path); rt.Method != "GET" || len(params) > 0 {
+		if _, params := pathParams(rt.Path); rt.Method != "GET" || len(params) > 0 || isSocket(rt) {
 			continue
 		}
 		segs, _ := pathParams(rt.Path)

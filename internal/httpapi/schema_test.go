@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -268,11 +269,12 @@ func operationProblems(doc map[string]any, path string, item, op map[string]any,
 		}
 	}
 
-	// Responses: a success, and 401 unless public; each one described.
+	// Responses: a success (2xx, or 101 for the WebSocket), and 401 unless public; each one
+	// described.
 	responses, _ := op["responses"].(map[string]any)
 	success := false
 	for code, raw := range responses {
-		if n, err := strconv.Atoi(code); err == nil && n >= 200 && n < 300 {
+		if n, err := strconv.Atoi(code); err == nil && (n >= 200 && n < 300 || n == http.StatusSwitchingProtocols) {
 			success = true
 		}
 		r, err := resolve(doc, raw)

@@ -20,7 +20,7 @@ func TestRevocationReachesOtherProcesses(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	open := func() (*store.DB, *service.Identity) {
-		db := openProcess(t, ctx, cfg)
+		db := storetest.OpenProcess(t, cfg)
 		h, _ := password.NewHasher(fastHash, 1)
 		id, err := service.NewIdentity(service.IdentityConfig{DB: db, Hasher: h, Clock: webnet.SystemClock{}})
 		if err != nil {
@@ -140,7 +140,7 @@ func TestGrantRevocationReachesOtherProcesses(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	open := func() (*store.DB, *service.Access) {
-		db := openProcess(t, ctx, cfg)
+		db := storetest.OpenProcess(t, cfg)
 		a, _ := service.NewAccess(db)
 		return db, a
 	}
@@ -190,19 +190,4 @@ func TestGrantRevocationReachesOtherProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "B drops the role", func() bool { return !holds() })
-}
-
-// openProcess opens the database of cfg as one more webnet process would: its own pools,
-// migrated, closed when the test ends.
-func openProcess(t *testing.T, ctx context.Context, cfg store.Config) *store.DB {
-	t.Helper()
-	db, err := store.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
 }

@@ -410,9 +410,9 @@ func TestScheduleRunsExactlyOnceAcrossProcesses(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			ctx := context.Background()
 			cfg := storetest.Config(t, d)
-			dbA := openProcess(t, ctx, cfg)
+			dbA := storetest.OpenProcess(t, cfg)
 			w := newSchedWorld(t, dbA)
-			coreB := newSchedCore(t, openProcess(t, ctx, cfg), w.clock)
+			coreB := newSchedCore(t, storetest.OpenProcess(t, cfg), w.clock)
 			const schedules, ticks, scans = 4, 5, 8
 			for i := range schedules {
 				w.syncGroup(t, fmt.Sprintf("sync-%d", i))

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"webnet/internal/authz"
@@ -48,7 +51,10 @@ func (tx *Tx) CreateDevice(ctx context.Context, d *webnet.Device) error {
 	if err := deviceWriteErr(err, "insert"); err != nil {
 		return err
 	}
-	return tx.countDevices(ctx, d.CustomerID, d.GroupID(), 1)
+	if err := tx.countDevices(ctx, d.CustomerID, d.GroupID(), 1); err != nil {
+		return err
+	}
+	return tx.notifyDevices(ctx, []DeviceChange{{ID: d.ID, CustomerID: d.CustomerID, Before: NoDevice, After: d.GroupID()}})
 }
 
 // countDevices adds delta devices to the counts of a customer and of a device group (0: the
@@ -85,9 +91,11 @@ func (tx *Tx) UpdateDevice(ctx context.Context, d *webnet.Device) error {
 		if err := tx.countDevices(ctx, d.CustomerID, oldGroup.Int64, -1); err != nil {
 			return err
 		}
-		return tx.countDevices(ctx, d.CustomerID, d.GroupID(), 1)
+		if err := tx.countDevices(ctx, d.CustomerID, d.GroupID(), 1); err != nil {
+			return err
+		}
 	}
-	return nil
+	return tx.notifyDevices(ctx, []DeviceChange{{ID: d.ID, CustomerID: d.CustomerID, Before: oldGroup.Int64, After: d.GroupID()}})
 }
 
 // DeleteDevices deletes the devices with ids, uncounts them, and returns how many went.
@@ -95,23 +103,24 @@ func (tx *Tx) DeleteDevices(ctx context.Context, ids []int64) (int64, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	rows, err := tx.query(ctx, `SELECT customer_id, COALESCE(device_group_id, 0), COUNT(*) FROM devices
-		WHERE id IN (`+placeholders(len(ids))+`) GROUP BY customer_id, device_group_id`, int64Args(ids)...)
+	rows, err := tx.query(ctx, `SELECT id, customer_id, COALESCE(device_group_id, 0) FROM devices
+		WHERE id IN (`+placeholders(len(ids))+`)`, int64Args(ids)...)
 	if err != nil {
 		return 0, fmt.Errorf("delete devices: %w", err)
 	}
-	type bucket struct {
-		customer, group int64
-		n               int
-	}
-	var buckets []bucket
+	// What goes where: counts per customer and group, and each device's place for the
+	// notification (listeners must know who could see a device that is gone).
+	type bucket struct{ customer, group int64 }
+	counts := map[bucket]int{}
+	var gone []DeviceChange
 	for rows.Next() {
-		var b bucket
-		if err := rows.Scan(&b.customer, &b.group, &b.n); err != nil {
+		c := DeviceChange{After: NoDevice}
+		if err := rows.Scan(&c.ID, &c.CustomerID, &c.Before); err != nil {
 			rows.Close()
 			return 0, err
 		}
-		buckets = append(buckets, b)
+		counts[bucket{c.CustomerID, c.Before}]++
+		gone = append(gone, c)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -121,10 +130,17 @@ func (tx *Tx) DeleteDevices(ctx context.Context, ids []int64) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("delete devices: %w", err)
 	}
+	// In a fixed order, so that concurrent deletions lock the count rows alike.
+	buckets := slices.SortedFunc(maps.Keys(counts), func(a, b bucket) int {
+		return cmp.Or(cmp.Compare(a.customer, b.customer), cmp.Compare(a.group, b.group))
+	})
 	for _, b := range buckets {
-		if err := tx.countDevices(ctx, b.customer, b.group, -b.n); err != nil {
+		if err := tx.countDevices(ctx, b.customer, b.group, -counts[b]); err != nil {
 			return 0, err
 		}
+	}
+	if err := tx.notifyDevices(ctx, gone); err != nil {
+		return 0, err
 	}
 	return res.RowsAffected()
 }

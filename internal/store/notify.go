@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"sync"
@@ -16,8 +18,17 @@ import (
 // if it commits: to this process's subscribers right after the commit, and on PostgreSQL to
 // every other process through NOTIFY, which PostgreSQL also delivers only on commit.
 
-// pgChannel is the one PostgreSQL channel webnet uses; the topic travels in the payload.
-const pgChannel = "webnet_events"
+// notifyChannel is the PostgreSQL channel of a schema's notifications: "webnet_events" in
+// the public schema, a name derived from the schema elsewhere, so that deployments (and test
+// runs) sharing a database in different schemas do not hear each other's changes. The topic
+// travels in the payload.
+func notifyChannel(schema string) string {
+	if schema == "" || schema == "public" {
+		return "webnet_events"
+	}
+	sum := sha256.Sum256([]byte(schema))
+	return "webnet_events_" + hex.EncodeToString(sum[:8])
+}
 
 // Notification is one change: a topic (say "auth") and a short payload (say "user:5").
 // PostgreSQL limits payloads to 8000 bytes: carry ids, never rows.
@@ -63,6 +74,10 @@ func (db *DB) Subscribe(fn func(Notification)) (cancel func()) {
 	}
 }
 
+// NotifyChannel is the PostgreSQL channel of this database's notifications (empty on
+// SQLite), for operators who want to LISTEN along.
+func (db *DB) NotifyChannel() string { return db.channel }
+
 // NotificationsReliable reports whether a change committed by any process reaches this
 // process's subscribers: always on SQLite (one process), and on PostgreSQL while Listen is
 // connected. Caches must not serve entries while this is false.
@@ -81,7 +96,7 @@ func (tx *Tx) Notify(ctx context.Context, topic, payload string) error {
 		}
 	}
 	if tx.d == Postgres {
-		if _, err := tx.exec(ctx, `SELECT pg_notify(?, ?)`, pgChannel, topic+" "+payload); err != nil {
+		if _, err := tx.exec(ctx, `SELECT pg_notify(?, ?)`, tx.channel, topic+" "+payload); err != nil {
 			return fmt.Errorf("notify: %w", err)
 		}
 	}
@@ -167,7 +182,7 @@ func (db *DB) sendAnnouncements(ctx context.Context) {
 		}
 		msgs := o.take()
 		for len(msgs) > 0 && ctx.Err() == nil {
-			_, err := db.w.ExecContext(ctx, `SELECT pg_notify($1, m) FROM unnest($2::text[]) AS m`, pgChannel, msgs)
+			_, err := db.w.ExecContext(ctx, `SELECT pg_notify($1, m) FROM unnest($2::text[]) AS m`, db.channel, msgs)
 			if err == nil {
 				break
 			}
@@ -221,7 +236,7 @@ func (db *DB) listenOnce(ctx context.Context) error {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+pgChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+db.channel); err != nil {
 		return err
 	}
 	// Changes made before LISTEN took effect were not heard: drop caches, then trust.

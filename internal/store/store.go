@@ -40,6 +40,7 @@ type DB struct {
 	w, r    *sql.DB
 	closers []*sql.DB
 	url     string // PostgreSQL: for the notification listener's own connection
+	channel string // PostgreSQL: the notification channel of the schema (notifyChannel)
 	hub     *hub
 	outbox  *outbox // PostgreSQL: announcements for other processes
 	log     *slog.Logger
@@ -82,6 +83,12 @@ func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
+	var schema sql.NullString
+	if err := pool.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("read the current schema: %w", err)
+	}
+	db.channel = notifyChannel(schema.String)
 	return db, nil
 }
 
@@ -220,6 +227,7 @@ type Tx struct {
 	Q
 	tx      *sql.Tx
 	pending *[]Notification
+	channel string // PostgreSQL: where Notify sends
 }
 
 // SQL returns the underlying transaction, for libraries that must write in it (the job queue).
@@ -245,7 +253,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		}
 	}()
 	var pending []Notification
-	if err = fn(&Tx{Q: Q{ex: stx, d: db.dialect, cache: db.wcache, tx: stx}, tx: stx, pending: &pending}); err != nil {
+	if err = fn(&Tx{Q: Q{ex: stx, d: db.dialect, cache: db.wcache, tx: stx}, tx: stx, pending: &pending, channel: db.channel}); err != nil {
 		return err
 	}
 	if err = stx.Commit(); err != nil {

@@ -18,6 +18,7 @@ const (
 	ETooLarge        = "body_too_large"   // the request body is over its limit (413)
 	EUnsupported     = "unsupported_type" // the request body is not of a type we accept (415)
 	ERateLimited     = "rate_limited"     // too many attempts; retry later (429)
+	EUnavailable     = "unavailable"      // cannot serve this now (shutting down); retry later (503)
 	EInternal        = "internal"         // a fault of ours; details go to the log only (500)
 )
 

@@ -43,6 +43,21 @@ func Open(t testing.TB, d store.Dialect) *store.DB {
 	return db
 }
 
+// OpenProcess opens the database of cfg (from Config) once more, as another webnet process
+// would: its own pools, migrated, closed when t ends.
+func OpenProcess(t testing.TB, cfg store.Config) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("open another process: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return db
+}
+
 // OpenEmpty returns a fresh database of dialect d without migrating it.
 func OpenEmpty(t testing.TB, d store.Dialect) *store.DB {
 	t.Helper()

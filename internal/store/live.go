@@ -1,0 +1,133 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"webnet/internal/authz"
+	"webnet/internal/webnet"
+)
+
+// Live updates (the service's Feed) read here what a notification said had changed: a job
+// with its targets' devices, and which devices changed and where they were.
+
+// TopicDevice is the notification topic of device changes. The payload lists the changed
+// devices with where each was before and after the change (DeviceChange), so that a listener
+// can tell who could see a device even after it is gone.
+const TopicDevice = "device"
+
+// NoDevice stands for "no device" in DeviceChange.Before (the change created it) and After
+// (the change deleted it).
+const NoDevice int64 = -1
+
+// DeviceChange is one device in a TopicDevice notification.
+type DeviceChange struct {
+	ID         int64
+	CustomerID int64
+	// Before and After are the device's group before and after the change: 0 for ungrouped,
+	// NoDevice when the device did not exist yet or does not exist any more.
+	Before, After int64
+}
+
+// maxDevicePayload keeps each device notification well under Notify's limit.
+const maxDevicePayload = 6000
+
+// notifyDevices queues the TopicDevice notifications of changes: entries "id:customer:
+// before:after" joined by commas, as many notifications as the payload limit needs.
+func (tx *Tx) notifyDevices(ctx context.Context, changes []DeviceChange) error {
+	var b strings.Builder
+	flush := func() error {
+		if b.Len() == 0 {
+			return nil
+		}
+		err := tx.Notify(ctx, TopicDevice, b.String())
+		b.Reset()
+		return err
+	}
+	for _, c := range changes {
+		entry := fmt.Sprintf("%d:%d:%d:%d", c.ID, c.CustomerID, c.Before, c.After)
+		if b.Len()+1+len(entry) > maxDevicePayload {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(entry)
+	}
+	return flush()
+}
+
+// ParseDeviceChanges reads the payload of a TopicDevice notification.
+func ParseDeviceChanges(payload string) ([]DeviceChange, error) {
+	var out []DeviceChange
+	for entry := range strings.SplitSeq(payload, ",") {
+		f := strings.Split(entry, ":")
+		if len(f) != 4 {
+			return nil, fmt.Errorf("device change %q: want id:customer:before:after", entry)
+		}
+		var n [4]int64
+		for i, s := range f {
+			v, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("device change %q: %w", entry, err)
+			}
+			n[i] = v
+		}
+		out = append(out, DeviceChange{ID: n[0], CustomerID: n[1], Before: n[2], After: n[3]})
+	}
+	return out, nil
+}
+
+// LiveTarget is a job target with where its device is, for deciding who may see it.
+type LiveTarget struct {
+	webnet.JobTarget
+	Device authz.Target
+}
+
+// LiveJob is a job as live updates need it: the job (without Targets), the seq of its newest
+// log line and its targets with their devices' places.
+type LiveJob struct {
+	Job     webnet.Job
+	LogSeq  int64
+	Targets []LiveTarget
+}
+
+// extraScanner lets scanJob read a row that carries further columns after the job's.
+type extraScanner struct {
+	s     scanner
+	extra []any
+}
+
+func (e extraScanner) Scan(dest ...any) error { return e.s.Scan(append(dest, e.extra...)...) }
+
+// LiveJob returns a job, its newest log seq and its targets with their devices' customers
+// and groups, in two queries; callers authorize.
+func (q Q) LiveJob(ctx context.Context, id int64) (*LiveJob, error) {
+	var lj LiveJob
+	row := q.queryRow(ctx, `SELECT `+jobColumns+`, j.log_seq FROM jobs j WHERE j.id = ?`, id)
+	if err := scanJob(extraScanner{s: row, extra: []any{&lj.LogSeq}}, &lj.Job); err != nil {
+		return nil, notFound(err, "Job")
+	}
+	// Targets' devices always exist: deleting a device deletes its targets.
+	rows, err := q.query(ctx, `SELECT t.device_id, t.status, t.message, d.customer_id, d.device_group_id
+		FROM job_targets t JOIN devices d ON d.id = t.device_id WHERE t.job_id = ? ORDER BY t.device_id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("live job targets: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t LiveTarget
+		var group sql.NullInt64
+		if err := rows.Scan(&t.DeviceID, &t.Status, &t.Message, &t.Device.CustomerID, &group); err != nil {
+			return nil, fmt.Errorf("scan live job target: %w", err)
+		}
+		t.Device.DeviceGroupID = group.Int64
+		lj.Targets = append(lj.Targets, t)
+	}
+	return &lj, rows.Err()
+}
