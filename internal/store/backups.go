@@ -113,10 +113,14 @@ func (tx *Tx) CreateBackup(ctx context.Context, b *webnet.Backup) error {
 
 // TouchBackup records that a device's configuration was read at, whether or not it changed.
 func (tx *Tx) TouchBackup(ctx context.Context, deviceID int64, at time.Time) error {
-	if _, err := tx.exec(ctx, `UPDATE devices SET last_backup_at = ? WHERE id = ?`, at, deviceID); err != nil {
-		return fmt.Errorf("device last backup: %w", err)
+	var c DeviceChange
+	var group sql.NullInt64
+	if err := tx.queryRow(ctx, `UPDATE devices SET last_backup_at = ? WHERE id = ? RETURNING id, customer_id, device_group_id`,
+		at, deviceID).Scan(&c.ID, &c.CustomerID, &group); err != nil {
+		return notFound(err, "Device")
 	}
-	return nil
+	c.Before, c.After = group.Int64, group.Int64
+	return tx.notifyDevices(ctx, []DeviceChange{c})
 }
 
 // PruneBackups deletes a device's backups that retention r no longer keeps (never the

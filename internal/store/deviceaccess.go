@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -40,13 +41,14 @@ func (tx *Tx) ClearHostKey(ctx context.Context, id int64) (string, error) {
 
 // RecordFacts stores a device's facts and the time of the sync.
 func (tx *Tx) RecordFacts(ctx context.Context, id int64, f webnet.DeviceFacts, at time.Time) error {
-	res, err := tx.exec(ctx, `UPDATE devices SET vendor = ?, model = ?, serial = ?, os_version = ?, uptime = ?, last_sync_at = ?
-		WHERE id = ?`, f.Vendor, f.Model, f.Serial, f.OSVersion, f.Uptime, at, id)
+	var c DeviceChange
+	var group sql.NullInt64
+	err := tx.queryRow(ctx, `UPDATE devices SET vendor = ?, model = ?, serial = ?, os_version = ?, uptime = ?, last_sync_at = ?
+		WHERE id = ? RETURNING id, customer_id, device_group_id`, f.Vendor, f.Model, f.Serial, f.OSVersion, f.Uptime, at, id).
+		Scan(&c.ID, &c.CustomerID, &group)
 	if err != nil {
-		return fmt.Errorf("record facts: %w", err)
+		return notFound(err, "Device")
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return webnet.Errorf(webnet.ENotFound, "Device not found.")
-	}
-	return nil
+	c.Before, c.After = group.Int64, group.Int64
+	return tx.notifyDevices(ctx, []DeviceChange{c})
 }

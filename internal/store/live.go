@@ -43,7 +43,7 @@ func (tx *Tx) notifyDevices(ctx context.Context, changes []DeviceChange) error {
 		if b.Len() == 0 {
 			return nil
 		}
-		err := tx.Notify(ctx, TopicDevice, b.String())
+		err := tx.Announce(TopicDevice, b.String())
 		b.Reset()
 		return err
 	}
