@@ -54,74 +54,68 @@ func TestDeterministicFromSeed(t *testing.T) {
 
 func TestSaveToStartup(t *testing.T) {
 	f := startFleet(t, Config{Count: 2, Seed: 5, Platforms: []string{IOSXE, EOS}})
-	for i := range f.Len() {
-		d := f.DeviceAt(i)
-		t.Run(d.Platform(), func(t *testing.T) {
-			host := regexp.QuoteMeta(d.Name())
-			tm := shell(t, d, 0)
-			tm.expect(host + "#$")
-			tm.run("terminal length 0", host+"#$")
-			tm.run("configure terminal", host+`\(config\)#$`)
-			tm.run("hostname renamed", `renamed\(config\)#$`)
-			tm.run("ntp server 192.0.2.1", `renamed\(config\)#$`)
-			tm.run("end", "renamed#$")
-			if !strings.Contains(d.RunningConfig(), "hostname renamed") || strings.Contains(d.StartupConfig(), "hostname renamed") {
-				t.Fatal("the change should be in running and not yet in startup")
-			}
-			if !d.Unsaved() {
-				t.Fatal("Unsaved() = false")
-			}
-			out := tm.run("write memory", "renamed#$")
-			if !strings.Contains(out, "[OK]") && !strings.Contains(out, "Copy completed successfully.") {
-				t.Fatalf("write memory: %q", out)
-			}
-			if d.Unsaved() || !strings.Contains(d.StartupConfig(), "ntp server 192.0.2.1") {
-				t.Fatal("write memory did not save")
-			}
-			if out := tm.run("show startup-config | include ^hostname", "renamed#$"); strings.TrimSpace(out) != "hostname renamed" {
-				t.Fatalf("show startup-config filter: %q", out)
-			}
-		})
-	}
+	eachDevice(t, f, func(t *testing.T, d *Device) {
+		host := regexp.QuoteMeta(d.Name())
+		tm := shell(t, d, 0)
+		tm.expect(host + "#$")
+		tm.run("terminal length 0", host+"#$")
+		tm.run("configure terminal", host+`\(config\)#$`)
+		tm.run("hostname renamed", `renamed\(config\)#$`)
+		tm.run("ntp server 192.0.2.1", `renamed\(config\)#$`)
+		tm.run("end", "renamed#$")
+		if !strings.Contains(d.RunningConfig(), "hostname renamed") || strings.Contains(d.StartupConfig(), "hostname renamed") {
+			t.Fatal("the change should be in running and not yet in startup")
+		}
+		if !d.Unsaved() {
+			t.Fatal("Unsaved() = false")
+		}
+		out := tm.run("write memory", "renamed#$")
+		if !strings.Contains(out, "[OK]") && !strings.Contains(out, "Copy completed successfully.") {
+			t.Fatalf("write memory: %q", out)
+		}
+		if d.Unsaved() || !strings.Contains(d.StartupConfig(), "ntp server 192.0.2.1") {
+			t.Fatal("write memory did not save")
+		}
+		if out := tm.run("show startup-config | include ^hostname", "renamed#$"); strings.TrimSpace(out) != "hostname renamed" {
+			t.Fatalf("show startup-config filter: %q", out)
+		}
+	})
 }
 
 func TestChangeConfigOutOfBand(t *testing.T) {
 	f := startFleet(t, Config{Count: 3, Seed: 9})
-	for i := range f.Len() {
-		d := f.DeviceAt(i)
-		t.Run(d.Platform(), func(t *testing.T) {
-			var add, remove []string
-			var added, removed string
-			switch d.Platform() {
-			case Junos:
-				add = []string{"set interfaces " + d.model.ports[5] + " description \"out of band\""}
-				added = `description "out of band";`
-				remove = []string{"delete snmp"}
-				removed = "snmp {"
-			default:
-				add = []string{"interface " + d.model.ports[5], "description out of band"}
-				added = "description out of band"
-				remove = []string{"no snmp-server location"}
-				removed = "snmp-server location"
-			}
-			if !strings.Contains(d.RunningConfig(), removed) {
-				t.Fatalf("generated config lacks %q", removed)
-			}
-			if err := d.ChangeConfig(add...); err != nil {
-				t.Fatal(err)
-			}
-			if err := d.ChangeConfig(remove...); err != nil {
-				t.Fatal(err)
-			}
-			cfg := d.RunningConfig()
-			if !strings.Contains(cfg, added) || strings.Contains(cfg, removed) {
-				t.Fatalf("out-of-band change not applied:\n%s", cfg)
-			}
-			if err := d.ChangeConfig("utter nonsense"); err == nil {
-				t.Fatal("nonsense accepted")
-			}
-		})
-	}
+	eachDevice(t, f, func(t *testing.T, d *Device) {
+		var add, remove []string
+		var added, removed string
+		switch d.Platform() {
+		case Junos:
+			add = []string{"set interfaces " + d.model.ports[5] + " description \"out of band\""}
+			added = `description "out of band";`
+			remove = []string{"delete snmp"}
+			removed = "snmp {"
+		default:
+			add = []string{"interface " + d.model.ports[5], "description out of band"}
+			added = "description out of band"
+			remove = []string{"no snmp-server location"}
+			removed = "snmp-server location"
+		}
+		if !strings.Contains(d.RunningConfig(), removed) {
+			t.Fatalf("generated config lacks %q", removed)
+		}
+		if err := d.ChangeConfig(add...); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.ChangeConfig(remove...); err != nil {
+			t.Fatal(err)
+		}
+		cfg := d.RunningConfig()
+		if !strings.Contains(cfg, added) || strings.Contains(cfg, removed) {
+			t.Fatalf("out-of-band change not applied:\n%s", cfg)
+		}
+		if err := d.ChangeConfig("utter nonsense"); err == nil {
+			t.Fatal("nonsense accepted")
+		}
+	})
 }
 
 func TestCiscoApply(t *testing.T) {

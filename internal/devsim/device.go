@@ -2,7 +2,6 @@ package devsim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -201,9 +200,6 @@ func (d *Device) ChangeConfig(lines ...string) error {
 // Reload power-cycles the device: its sessions drop, it refuses connections for ReloadTime,
 // then it comes back on the booted image with its startup configuration.
 func (d *Device) Reload() { d.reload() }
-
-// errDown is returned for operations on a device that is reloading.
-var errDown = errors.New("device is reloading")
 
 // runningLocked returns the running configuration, generated if never changed. Callers hold
 // d.mu and must not modify the result unless they own it (see mutableRunningLocked).

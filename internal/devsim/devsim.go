@@ -60,7 +60,8 @@ type Config struct {
 	// port per device (the port is kept across reloads).
 	BasePort int
 	// Username and Password are the one login every device accepts (password and
-	// keyboard-interactive authentication). Default: admin / admin.
+	// keyboard-interactive authentication). Default: admin / admin. Password authentication
+	// cannot be turned off: every client of the simulator may rely on it.
 	Username, Password string
 	// AuthorizedKeys are public keys accepted for Username.
 	AuthorizedKeys []ssh.PublicKey
@@ -116,7 +117,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Username == "" {
 		c.Username = DefaultUsername
 	}
-	if c.Password == "" && len(c.AuthorizedKeys) == 0 {
+	if c.Password == "" {
 		c.Password = DefaultPassword
 	}
 	if c.ReloadTime <= 0 {

@@ -30,6 +30,15 @@ func startFleet(t *testing.T, cfg Config) *Fleet {
 	return f
 }
 
+// eachDevice runs a subtest per device of the fleet, named after its platform.
+func eachDevice(t *testing.T, f *Fleet, fn func(t *testing.T, d *Device)) {
+	t.Helper()
+	for i := range f.Len() {
+		d := f.DeviceAt(i)
+		t.Run(d.Platform(), func(t *testing.T) { fn(t, d) })
+	}
+}
+
 // firstOf returns the first device of a platform.
 func firstOf(t *testing.T, f *Fleet, platform string) *Device {
 	t.Helper()
@@ -51,7 +60,7 @@ func clientConfig(user, password string) *ssh.ClientConfig {
 	}
 }
 
-func dial(t *testing.T, d *Device) (*ssh.Client, error) {
+func dial(t testing.TB, d *Device) (*ssh.Client, error) {
 	t.Helper()
 	info := d.Info()
 	c, err := ssh.Dial("tcp", net.JoinHostPort(info.Address, strconv.Itoa(info.Port)), clientConfig(info.Username, info.Password))
@@ -193,7 +202,7 @@ func (tm *terminal) run(command, prompt string) string {
 }
 
 // exec runs one command over an exec request.
-func execCommand(t *testing.T, d *Device, command string) (string, error) {
+func execCommand(t testing.TB, d *Device, command string) (string, error) {
 	t.Helper()
 	c, err := dial(t, d)
 	if err != nil {

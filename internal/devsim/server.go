@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -187,7 +188,9 @@ func (d *Device) serveConn(ctx context.Context, nc net.Conn) {
 
 	if d.currentFaults().Unresponsive {
 		// The TCP connection is accepted and nothing is ever said: clients must time out.
-		<-ctx.Done()
+		// Reading until the client gives up (or a reload or shutdown closes the connection)
+		// ends this goroutine with the connection.
+		_, _ = io.Copy(io.Discard, nc)
 		return
 	}
 	_ = nc.SetDeadline(time.Now().Add(handshakeTimeout))
@@ -198,7 +201,6 @@ func (d *Device) serveConn(ctx context.Context, nc net.Conn) {
 	}
 	_ = nc.SetDeadline(time.Time{})
 	var wg sync.WaitGroup
-	defer wg.Wait()
 	wg.Go(func() { ssh.DiscardRequests(reqs) })
 	for nch := range chans {
 		if nch.ChannelType() != "session" {
@@ -216,6 +218,9 @@ func (d *Device) serveConn(ctx context.Context, nc net.Conn) {
 			}
 		})
 	}
+	// The connection is gone: end sessions that wait (latency, hang) and wait for them.
+	cancel()
+	wg.Wait()
 }
 
 // serverConfig is built per connection, so that it picks up the current host key and faults.
