@@ -271,7 +271,6 @@ func (j junosCLI) runConfig(s *session, line string) error {
 		if !ok {
 			return j.syntaxError(s, line, 1, "syntax error.")
 		}
-		s.modified = true
 		return nil
 	case "show":
 		d.mu.Lock()
@@ -304,7 +303,6 @@ func (j junosCLI) runConfig(s *session, line string) error {
 			d.unsaved = false
 		}
 		d.mu.Unlock()
-		s.modified = false
 		if err := s.print("commit complete\n"); err != nil {
 			return err
 		}
@@ -317,7 +315,6 @@ func (j junosCLI) runConfig(s *session, line string) error {
 		d.mu.Lock()
 		d.candidate = nil
 		d.mu.Unlock()
-		s.modified = false
 		return s.print("load complete\n")
 	case "run":
 		return j.runOperational(s, strings.TrimSpace(strings.TrimPrefix(line, "run")))

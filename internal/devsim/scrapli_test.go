@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scrapli/scrapligo/channel"
 	"github.com/scrapli/scrapligo/driver/options"
 	scrapliplatform "github.com/scrapli/scrapligo/platform"
 	"github.com/scrapli/scrapligo/transport"
@@ -86,6 +87,28 @@ func TestScrapligo(t *testing.T) {
 			}
 			if mr.Failed == nil {
 				t.Fatal("scrapligo did not see the invalid configuration line fail")
+			}
+
+			// Stage an image as the upgrade job will: IOS-XE asks for the destination
+			// file name, so the copy is interactive there.
+			name, _ := upgradeImage(d)
+			url, sum := imageServer(t, name, 1<<20)
+			c := platformCLI(d)
+			switch plat {
+			case IOSXE:
+				r, err = drv.SendInteractive([]*channel.SendInteractiveEvent{
+					{ChannelInput: "copy " + url + " flash:", ChannelResponse: `Destination filename \[`},
+					{ChannelInput: "", ChannelResponse: ""},
+				})
+			default:
+				r, err = drv.SendCommand(c.copy(url, name))
+			}
+			if err != nil || r.Failed != nil || strings.Contains(r.Result, "rror") {
+				t.Fatalf("copy: %v / %v\n%s", err, r.Failed, r.Result)
+			}
+			r, err = drv.SendCommand(c.verify(name))
+			if err != nil || !strings.Contains(r.Result, c.md5Line(name, sum)) {
+				t.Fatalf("verify: %v\n%s", err, r.Result)
 			}
 		})
 	}

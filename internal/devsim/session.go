@@ -48,10 +48,9 @@ type session struct {
 	skipLF      bool // the last line ended with CR: a following LF is part of that Enter
 
 	// Platform state, kept here so that dialects stay stateless.
-	priv     int      // privilege level: 1 user EXEC, 15 privileged EXEC
-	config   bool     // in configuration mode
-	path     []string // IOS/EOS: the configuration sub-mode lines entered, outermost first
-	modified bool     // Junos: this session changed the candidate
+	priv   int      // privilege level: 1 user EXEC, 15 privileged EXEC
+	config bool     // in configuration mode
+	path   []string // IOS/EOS: the configuration sub-mode lines entered, outermost first
 
 	// Per-command output state.
 	lines   int  // lines printed on the current page
@@ -99,7 +98,9 @@ func (s *session) interact() {
 			s.raw("\r\n")
 			continue
 		case errors.Is(err, errCtrlZ):
-			line = "end"
+			if s.config {
+				line = "end" // Ctrl-Z leaves configuration mode; elsewhere it does nothing
+			}
 		case err != nil:
 			return
 		}
