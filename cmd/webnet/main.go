@@ -66,6 +66,7 @@ Commands:
   worker            run a job worker only (for more processes on PostgreSQL)
   migrate           apply pending database migrations
   import            import devices into a customer from a CSV or JSON file
+  devsim            run a fleet of simulated network devices (SSH) for tests and the demo
   createsuperuser   create a superuser account
   init-device-group-permissions
                     write the permission catalog and the default bundles (migrate does it too)
@@ -95,6 +96,8 @@ func (c cli) run(ctx context.Context, args []string) int {
 		err = c.migrate(ctx, rest)
 	case "import":
 		err = c.importDevices(ctx, rest)
+	case "devsim":
+		err = c.devsim(ctx, rest)
 	case "createsuperuser":
 		err = c.createSuperuser(ctx, rest)
 	case "init-device-group-permissions":
