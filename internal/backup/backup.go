@@ -120,8 +120,8 @@ var rules = map[string][]Rule{
 	"juniper_junos": {
 		rule("the time and author of the last commit", `^## Last commit: (?P<noise>.+)$`, "## Last commit: "),
 		rule("the time of the last change", `^## Last changed: (?P<noise>.+)$`, "## Last changed: "),
-		rule("$9$ and $6$ secrets, re-encrypted with a new salt on every read",
-			`\b(?:encrypted-password|secret|key|authentication-key|simple-password|ascii-text|pre-shared-key)\s+"(?P<noise>\$[0-9]\$[^"]*)"`, `"$`),
+		rule("$9$ (reversible) and $1$/$5$/$6$ (crypt) secrets in quotes, re-encrypted with a new salt on every read",
+			`"(?P<noise>\$[0-9]\$[^"]*)"`, `"$`),
 	},
 }
 
