@@ -37,7 +37,7 @@ func BenchmarkNoopJobs(b *testing.B) {
 	for _, be := range backends {
 		for _, targets := range []int{0, 1} {
 			b.Run(fmt.Sprintf("%s/targets=%d", be.name, targets), func(b *testing.B) {
-				db := storetest.Open(b, be.d)
+				db := openDefault(b, be.d)
 				f := newBenchFleet(b, db, targets*b.N)
 				r, err := jobs.New(jobs.Config{Queue: f.queue, Kinds: []jobs.Kind{jobs.Noop()}})
 				if err != nil {
@@ -65,7 +65,7 @@ func BenchmarkNoopJobs(b *testing.B) {
 				}
 				producers.Wait()
 				for finishedCount(b, db, webnet.JobSucceeded) < b.N {
-					time.Sleep(time.Millisecond)
+					time.Sleep(20 * time.Millisecond)
 				}
 				b.StopTimer()
 				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "jobs/s")
@@ -80,7 +80,7 @@ func BenchmarkNoopJobs(b *testing.B) {
 func BenchmarkJobLogLines(b *testing.B) {
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
-			db := storetest.Open(b, be.d)
+			db := openDefault(b, be.d)
 			f := newBenchFleet(b, db, 1)
 			n := b.N
 			chatty := jobs.Kind{Name: "noop", Run: func(_ context.Context, t *jobs.Target) error {
@@ -108,7 +108,7 @@ func BenchmarkJobLogLines(b *testing.B) {
 				if webnet.JobFinished(j.Status) {
 					break
 				}
-				time.Sleep(time.Millisecond)
+				time.Sleep(20 * time.Millisecond)
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "lines/s")
@@ -149,4 +149,20 @@ func newBenchFleet(b *testing.B, db *store.DB, devices int) *fleet {
 		b.Fatal(err)
 	}
 	return f
+}
+
+// openDefault opens a fresh database with the production pool size (tests use a smaller one).
+func openDefault(b *testing.B, d store.Dialect) *store.DB {
+	b.Helper()
+	cfg := storetest.Config(b, d)
+	cfg.MaxOpenConns = 0 // the default: 20 on PostgreSQL
+	db, err := store.Open(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return db
 }

@@ -51,6 +51,9 @@ type Config struct {
 	Logger        *slog.Logger
 }
 
+// claimWindow is how long a worker with a backlog waits for more free slots before it claims.
+const claimWindow = 5 * time.Millisecond
+
 // maxConcurrency bounds a job's "concurrency" parameter.
 const maxConcurrency = 256
 
@@ -166,8 +169,18 @@ func (r *Runner) Run(ctx context.Context) error {
 	defer func() { stopBeat(); beat.Wait() }()
 
 	backoff := r.cfg.Poll
+	backlog := false // the last claim filled every free slot: more jobs are probably waiting
 	for ctx.Err() == nil {
 		free := r.cfg.Jobs - len(r.runningIDs())
+		if backlog && free > 0 && free < max(2, r.cfg.Jobs/4) {
+			// Under a backlog, claim in batches: one claim (one commit) for the slots that
+			// free up within a few milliseconds, rather than one claim per finished job.
+			select {
+			case <-ctx.Done():
+			case <-time.After(claimWindow):
+			}
+			free = r.cfg.Jobs - len(r.runningIDs())
+		}
 		if free > 0 {
 			claims, err := r.cfg.Queue.Claim(ctx, r.cfg.Name, free, r.cfg.Lease)
 			if err != nil {
@@ -182,6 +195,7 @@ func (r *Runner) Run(ctx context.Context) error {
 				continue
 			}
 			backoff = r.cfg.Poll
+			backlog = len(claims) == free
 			for _, c := range claims {
 				r.start(jobsCtx, &jobs, c)
 			}
