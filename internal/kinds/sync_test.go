@@ -33,7 +33,7 @@ type lab struct {
 	password string
 }
 
-func newLab(t *testing.T, db *store.DB, n int) *lab {
+func newLab(t testing.TB, db *store.DB, n int) *lab {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -97,7 +97,7 @@ func newLab(t *testing.T, db *store.DB, n int) *lab {
 }
 
 // sync runs a sync job on the named devices and returns it finished.
-func (l *lab) sync(t *testing.T, names ...string) *webnet.Job {
+func (l *lab) sync(t testing.TB, names ...string) *webnet.Job {
 	t.Helper()
 	var ids []int64
 	for _, n := range names {
@@ -114,10 +114,10 @@ func (l *lab) sync(t *testing.T, names ...string) *webnet.Job {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return l.wait(t, id, 30*time.Second)
+	return l.wait(t, id, max(30*time.Second, time.Duration(len(ids))*50*time.Millisecond))
 }
 
-func (l *lab) wait(t *testing.T, id int64, limit time.Duration) *webnet.Job {
+func (l *lab) wait(t testing.TB, id int64, limit time.Duration) *webnet.Job {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
@@ -129,7 +129,7 @@ func (l *lab) wait(t *testing.T, id int64, limit time.Duration) *webnet.Job {
 			return j
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("job %d not finished after %s: %+v", id, limit, j)
+			t.Fatalf("job %d not finished after %s: %s, %d of %d targets done", id, limit, j.Status, j.ProgressDone, j.ProgressTotal)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
