@@ -79,7 +79,9 @@ func (c cli) devsim(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	cfg.Logger.Info("devsim running; stop with SIGINT or SIGTERM", "devices", cfg.Count)
+	cfg.Logger.Info("devsim running; stop with SIGINT or SIGTERM", "devices", cfg.Count,
+		"credential", devsim.InventoryCredential, "username", cfg.Username,
+		"note", "the inventory refers to a credential of this name: create it in the customer (this username and --password) before importing")
 	<-ctx.Done()
 	if err := fleet.Close(); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("stop fleet: %w", err)

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"webnet/internal/devsim"
+	"webnet/internal/service"
 )
 
 // lockedBuffer is a bytes.Buffer written by the command and read by the test.
@@ -45,23 +45,28 @@ func TestDevsimCommand(t *testing.T) {
 		done <- c.devsim(ctx, []string{"--count", "4", "--seed", "5", "--faults", "auth:1", "--log-format", "json"})
 	}()
 
-	var inv devsim.Inventory
+	// The inventory is in the import's own format: it parses as an import as it is.
+	var rows []service.ImportRow
 	deadline := time.Now().Add(10 * time.Second)
-	for json.Unmarshal([]byte(out.String()), &inv) != nil {
+	for {
+		var err error
+		if rows, err = service.ParseImportJSON([]byte(out.String())); err == nil && len(rows) == 4 {
+			break
+		}
 		if time.Now().After(deadline) {
 			cancel()
-			t.Fatalf("no inventory printed; stderr: %s", errb.String())
+			t.Fatalf("no importable inventory printed: %q; stderr: %s", out.String(), errb.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if !inv.Simulated || len(inv.Devices) != 4 || inv.Credential.Name != devsim.InventoryCredential {
-		t.Fatalf("inventory: %+v", inv)
-	}
 	logins := 0
-	for _, d := range inv.Devices {
-		cfg := &ssh.ClientConfig{User: inv.Credential.Username, Auth: []ssh.AuthMethod{ssh.Password(inv.Credential.Password)},
+	for _, d := range rows {
+		if d.Credential != devsim.InventoryCredential || d.Port == nil {
+			t.Fatalf("inventory row: %+v", d)
+		}
+		cfg := &ssh.ClientConfig{User: "admin", Auth: []ssh.AuthMethod{ssh.Password("admin")},
 			HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second}
-		client, err := ssh.Dial("tcp", net.JoinHostPort(d.Address, strconv.Itoa(d.Port)), cfg)
+		client, err := ssh.Dial("tcp", net.JoinHostPort(d.Address, strconv.Itoa(*d.Port)), cfg)
 		if err == nil {
 			logins++
 			client.Close()

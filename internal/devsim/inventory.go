@@ -56,19 +56,37 @@ func (f *Fleet) Inventory() Inventory {
 	return inv
 }
 
-// CSVHeader is the header row of the CSV inventory. device_group is left empty for the
-// importer to fill; simulated is "true" on every row.
-var CSVHeader = []string{"name", "address", "port", "platform", "device_group", "credential", "username", "password", "simulated"}
+// CSVHeader is the header row of the CSV inventory: the columns of webnet's device import.
+// device_group is left empty for the importer to fill.
+var CSVHeader = []string{"name", "address", "port", "platform", "device_group", "credential"}
 
-// WriteInventory writes the fleet's inventory as "json" (an Inventory) or "csv" (CSVHeader
-// then one row per device).
+// importRow is one device in the JSON form of webnet's device import.
+type importRow struct {
+	Name       string `json:"name"`
+	Address    string `json:"address"`
+	Port       int    `json:"port"`
+	Platform   string `json:"platform"`
+	Credential string `json:"credential"`
+}
+
+// WriteInventory writes the fleet's devices in the format of webnet's device import
+// (POST /api/devices/import/, webnet import): "json" ({"devices": [...]}) or "csv"
+// (CSVHeader then one row per device). Every device refers to the credential named
+// InventoryCredential, which the importing customer must have (Inventory() has its login);
+// the login itself is not written, so the file can be imported as it is.
 func (f *Fleet) WriteInventory(w io.Writer, format string) error {
 	inv := f.Inventory()
 	switch format {
 	case "json":
+		doc := struct {
+			Devices []importRow `json:"devices"`
+		}{Devices: []importRow{}}
+		for _, d := range inv.Devices {
+			doc.Devices = append(doc.Devices, importRow{Name: d.Name, Address: d.Address, Port: d.Port, Platform: d.Platform, Credential: d.Credential})
+		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(inv); err != nil {
+		if err := enc.Encode(doc); err != nil {
 			return fmt.Errorf("write inventory: %w", err)
 		}
 		return nil
@@ -76,8 +94,7 @@ func (f *Fleet) WriteInventory(w io.Writer, format string) error {
 		cw := csv.NewWriter(w)
 		_ = cw.Write(CSVHeader)
 		for _, d := range inv.Devices {
-			_ = cw.Write([]string{d.Name, d.Address, strconv.Itoa(d.Port), d.Platform, "", d.Credential,
-				inv.Credential.Username, inv.Credential.Password, "true"})
+			_ = cw.Write([]string{d.Name, d.Address, strconv.Itoa(d.Port), d.Platform, "", d.Credential})
 		}
 		cw.Flush()
 		if err := cw.Error(); err != nil {
