@@ -209,12 +209,14 @@ func TestSyncOverSSH(t *testing.T) {
 
 // TestSyncFaults: each fault fails its own target with a clear message; the others succeed.
 func TestSyncFaults(t *testing.T) {
-	l := newLab(t, storetest.Open(t, store.SQLite), 6)
+	l := newLab(t, storetest.Open(t, store.SQLite), 8)
 	names := l.names()
 	faults := map[string]devsim.Faults{
 		names[0]: {RejectAuth: true},
 		names[1]: {DisconnectOn: "show running-config", DisconnectAfter: 200},
 		names[2]: {Unresponsive: true},
+		names[3]: {HangOn: "show version"},
+		names[4]: {Latency: 100 * time.Millisecond}, // slow, but within the timeouts: succeeds
 	}
 	for n, f := range faults {
 		l.fleet.Device(n).SetFaults(f)
@@ -223,13 +225,14 @@ func TestSyncFaults(t *testing.T) {
 	if j.Status != webnet.JobPartial {
 		t.Fatalf("job: %+v", j)
 	}
-	want := map[string]string{names[0]: "authentication failed", names[1]: "read the configuration", names[2]: "timed out"}
+	want := map[string]string{names[0]: "authentication failed", names[1]: "read the configuration", names[2]: "timed out",
+		names[3]: "read facts: timed out"}
 	for n, msg := range want {
 		if tg := target(j, l.ids[n]); tg.Status != webnet.TargetFailed || !strings.Contains(tg.Message, msg) {
 			t.Errorf("%s: %+v; want failed with %q", n, tg, msg)
 		}
 	}
-	for _, n := range names[3:] {
+	for _, n := range names[4:] {
 		if tg := target(j, l.ids[n]); tg.Status != webnet.TargetSucceeded {
 			t.Errorf("%s: %+v", n, tg)
 		}
