@@ -210,6 +210,12 @@ func (q *JobQueue) FinishTarget(ctx context.Context, worker string, jobID, devic
 		if err := tx.UnlockDevice(ctx, jobID, deviceID); err != nil {
 			return err
 		}
+		// The job's progress row says whether targets remain (a key lookup): counting the
+		// targets by status at every end would cost a job of n targets n² row reads.
+		done, total, err := tx.JobProgress(ctx, jobID)
+		if err != nil || done < total {
+			return err
+		}
 		counts, err := tx.TargetCounts(ctx, jobID)
 		if err != nil {
 			return err

@@ -378,3 +378,11 @@ type prefixed struct {
 }
 
 func (p prefixed) Scan(dest ...any) error { return p.s.Scan(append([]any{p.first}, dest...)...) }
+
+// JobProgress returns a job's finished and total target counts.
+func (q Q) JobProgress(ctx context.Context, id int64) (done, total int, err error) {
+	if err := q.queryRow(ctx, `SELECT progress_done, progress_total FROM jobs WHERE id = ?`, id).Scan(&done, &total); err != nil {
+		return 0, 0, notFound(err, "Job")
+	}
+	return done, total, nil
+}
