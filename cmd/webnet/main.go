@@ -62,6 +62,7 @@ const usage = `webnet — inventory, backups, readiness, upgrades and jobs for n
 Usage: webnet <command> [flags]
 
 Commands:
+  demo              try webnet: a simulated fleet, demo customers and users, a first sync, and serve
   serve             run the web UI and API, with a job worker (migrates the database first)
   worker            run a job worker only (for more processes on PostgreSQL)
   migrate           apply pending database migrations
@@ -88,6 +89,8 @@ func (c cli) run(ctx context.Context, args []string) int {
 	cmd, rest := args[0], args[1:]
 	var err error
 	switch cmd {
+	case "demo":
+		err = c.demo(ctx, rest)
 	case "serve":
 		err = c.serve(ctx, rest)
 	case "worker":
