@@ -50,6 +50,10 @@ type Session struct {
 	d         *network.Driver
 	t         *sshTransport
 	opTimeout time.Duration
+	// broken is set when an operation failed mid-way (timed out, cancelled, cut off): the
+	// CLI is in an unknown state, so Close drops the connection instead of logging out
+	// politely (which would wait for a prompt that may never come).
+	broken bool
 }
 
 // Open connects to a device, logs in and prepares its CLI (privileged mode, no paging).
@@ -117,6 +121,7 @@ func (s *Session) guard(ctx context.Context, op func() error) error {
 	defer stop()
 	err := op()
 	if ctx.Err() != nil {
+		s.broken = true
 		return context.Cause(ctx)
 	}
 	return err
@@ -151,6 +156,7 @@ func (s *Session) Run(ctx context.Context, command string) (string, error) {
 	err := s.guard(ctx, func() error {
 		r, err := s.d.SendCommand(command)
 		if err != nil {
+			s.broken = true
 			return cleanErr(ctx, err)
 		}
 		out = r.Result
@@ -169,6 +175,7 @@ func (s *Session) Configure(ctx context.Context, lines []string) (string, error)
 	err := s.guard(ctx, func() error {
 		mr, err := s.d.SendConfigs(lines)
 		if err != nil {
+			s.broken = true
 			return cleanErr(ctx, err)
 		}
 		for _, r := range mr.Responses {
@@ -182,8 +189,11 @@ func (s *Session) Configure(ctx context.Context, lines []string) (string, error)
 	return out.String(), err
 }
 
-// Close logs out and closes the connection.
+// Close logs out and closes the connection; after a failed operation it only closes it.
 func (s *Session) Close() error {
+	if s.broken {
+		return s.t.Close()
+	}
 	err := s.d.Close()
 	s.t.Close()
 	return err
