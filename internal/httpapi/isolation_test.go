@@ -228,9 +228,9 @@ func (w *isoWorld) noMarkers(t *testing.T, where, s string) {
 }
 
 // maxAuditID is the id of the newest audit record.
-func (w *isoWorld) maxAuditID(t *testing.T) int64 {
+func (e *env) maxAuditID(t testing.TB) int64 {
 	t.Helper()
-	recs, _, err := w.db.Read().ListActivity(context.Background(), store.ActivityFilter{Visibility: "1=1"}, 1, 0)
+	recs, _, err := e.db.Read().ListActivity(context.Background(), store.ActivityFilter{Visibility: "1=1"}, 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"webnet/internal/authz"
+	"webnet/internal/backup"
 	"webnet/internal/store"
 	"webnet/internal/webnet"
 )
@@ -64,6 +65,11 @@ func (c *Core) RunAction(ctx context.Context, a Action, req ActionRequest) ([]*w
 	if req.BodyErr != nil {
 		return nil, req.BodyErr
 	}
+	if a.Kind == webnet.JobConfigPush {
+		if err := checkPushParams(req.Params, devices); err != nil {
+			return nil, err
+		}
+	}
 	if a.Kind == webnet.JobUpgrade && !req.DryRun && !req.Confirm {
 		plan := make([]DeviceBrief, len(devices))
 		for i, d := range devices {
@@ -112,6 +118,27 @@ func (c *Core) RunAction(ctx context.Context, a Action, req ActionRequest) ([]*w
 		return nil, err
 	}
 	return jobs, nil
+}
+
+// checkPushParams checks a configuration push's text for every platform among devices
+// (backup.CheckPush), so that a push no device could take is refused before it is queued.
+// The worker checks again: a retried or scheduled push is checked when it runs too.
+func checkPushParams(params map[string]any, devices []webnet.Device) error {
+	text, ok := params["config"].(string)
+	if !ok {
+		return webnet.Invalid("Invalid configuration push.", map[string]string{"config": "This field is required: the configuration lines to push."})
+	}
+	checked := map[string]bool{}
+	for _, d := range devices {
+		if checked[d.Platform] {
+			continue
+		}
+		checked[d.Platform] = true
+		if why := backup.CheckPush(d.Platform, text); why != "" {
+			return webnet.Invalid("Invalid configuration push.", map[string]string{"config": why})
+		}
+	}
+	return nil
 }
 
 // DeviceAccess is the access explainer's answer: every permission on a device for a user,
