@@ -157,7 +157,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 // jobKinds are the job kinds this build's workers run.
 func (m *Main) jobKinds() []jobs.Kind {
 	device := kinds.Config{Core: m.core}
-	return []jobs.Kind{jobs.Noop(), kinds.Sync(device), kinds.ConfigPush(device)}
+	return []jobs.Kind{jobs.Noop(), kinds.Sync(device), kinds.ConfigPush(device), kinds.Compliance(device)}
 }
 
 // openDB opens and migrates the configured database.

@@ -98,7 +98,7 @@ func newLab(t testing.TB, db *store.DB, n int) *lab {
 
 // allKinds are the device kinds the lab's worker runs.
 func allKinds(cfg kinds.Config) []jobs.Kind {
-	return []jobs.Kind{kinds.Sync(cfg), kinds.ConfigPush(cfg)}
+	return []jobs.Kind{kinds.Sync(cfg), kinds.ConfigPush(cfg), kinds.Compliance(cfg)}
 }
 
 // sync runs a sync job on the named devices and returns it finished.

@@ -24,6 +24,9 @@ var (
 	ActionReadiness  = Action{webnet.JobReadiness, webnet.PermCheckDeviceReadiness, "You do not have permission to check device readiness"}
 	ActionUpgrade    = Action{webnet.JobUpgrade, webnet.PermUpgradeDeviceFirmware, "You do not have permission to upgrade device firmware"}
 	ActionConfigPush = Action{webnet.JobConfigPush, webnet.PermEditConfiguration, "You do not have permission to edit device configuration"}
+	// ActionCompliance checks devices against their customer's compliance rules: a part of
+	// readiness, with its permission and sentence.
+	ActionCompliance = Action{webnet.JobCompliance, webnet.PermCheckDeviceReadiness, "You do not have permission to check device readiness"}
 )
 
 // ActionRequest asks for a custom action on devices.
@@ -44,7 +47,7 @@ type ActionRequest struct {
 
 // actions are the custom actions by job kind.
 var actions = map[string]Action{ActionSync.Kind: ActionSync, ActionReadiness.Kind: ActionReadiness,
-	ActionUpgrade.Kind: ActionUpgrade, ActionConfigPush.Kind: ActionConfigPush}
+	ActionUpgrade.Kind: ActionUpgrade, ActionConfigPush.Kind: ActionConfigPush, ActionCompliance.Kind: ActionCompliance}
 
 // RunAction checks the action on every device, all or nothing (not_found naming invisible
 // ids, forbidden with the action's sentence naming the devices without the permission; every
