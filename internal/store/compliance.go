@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"webnet/internal/authz"
@@ -226,41 +228,53 @@ func (q Q) ComplianceSummaries(ctx context.Context, visible authz.Filter, custom
 	if err := rows.Err(); err != nil {
 		return nil, 0, err
 	}
-	for i := range out {
-		if err := q.summarizeRules(ctx, where, args, &out[i]); err != nil {
-			return nil, 0, err
-		}
+	if err := q.summarizeRules(ctx, where, args, out); err != nil {
+		return nil, 0, err
 	}
 	return out, total, nil
 }
 
-// summarizeRules fills s's rule counts and last check time over the devices of where.
-func (q Q) summarizeRules(ctx context.Context, where string, args []any, s *webnet.ComplianceSummary) error {
-	where += " AND d.customer_id = ?"
-	args = append(args, s.CustomerID)
-	var last time.Time
-	err := q.queryRow(ctx, `SELECT c.checked_at FROM compliance_checks c JOIN devices d ON d.id = c.device_id WHERE `+where+
-		` ORDER BY c.checked_at DESC LIMIT 1`, args...).Scan(&last)
-	switch {
-	case err == nil:
-		last = last.UTC()
-		s.LastCheckedAt = &last
-	case err != sql.ErrNoRows:
-		return fmt.Errorf("last compliance check: %w", err)
+// summarizeRules fills the rule counts and last check times of the summaries over the
+// devices of where: one query for the rules of all of them, one per customer for its last
+// check (an aggregate over a time column would not scan as a time on SQLite).
+func (q Q) summarizeRules(ctx context.Context, where string, args []any, sums []webnet.ComplianceSummary) error {
+	if len(sums) == 0 {
+		return nil
 	}
-	rows, err := q.query(ctx, `SELECT r.id, r.name, r.severity, SUM(CASE WHEN x.passed THEN 1 ELSE 0 END),
+	byCustomer := map[int64]*webnet.ComplianceSummary{}
+	ids := make([]int64, len(sums))
+	for i := range sums {
+		byCustomer[sums[i].CustomerID], ids[i] = &sums[i], sums[i].CustomerID
+	}
+	for _, s := range sums {
+		var last time.Time
+		err := q.queryRow(ctx, `SELECT c.checked_at FROM compliance_checks c JOIN devices d ON d.id = c.device_id WHERE `+where+
+			` AND d.customer_id = ? ORDER BY c.checked_at DESC LIMIT 1`, append(slices.Clone(args), s.CustomerID)...).Scan(&last)
+		switch {
+		case err == nil:
+			last = last.UTC()
+			byCustomer[s.CustomerID].LastCheckedAt = &last
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("last compliance check: %w", err)
+		}
+	}
+	rows, err := q.query(ctx, `SELECT r.customer_id, r.id, r.name, r.severity, SUM(CASE WHEN x.passed THEN 1 ELSE 0 END),
 		SUM(CASE WHEN x.passed THEN 0 ELSE 1 END)
 		FROM compliance_results x JOIN devices d ON d.id = x.device_id JOIN compliance_rules r ON r.id = x.rule_id
-		WHERE `+where+` GROUP BY r.id, r.name, r.severity ORDER BY r.name, r.id`, args...)
+		WHERE `+where+` AND d.customer_id IN (`+placeholders(len(ids))+`)
+		GROUP BY r.customer_id, r.id, r.name, r.severity ORDER BY r.customer_id, r.name, r.id`,
+		append(slices.Clone(args), int64Args(ids)...)...)
 	if err != nil {
 		return fmt.Errorf("compliance rule summaries: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
+		var cid int64
 		var r webnet.ComplianceRuleSummary
-		if err := rows.Scan(&r.RuleID, &r.Name, &r.Severity, &r.Passed, &r.Failed); err != nil {
+		if err := rows.Scan(&cid, &r.RuleID, &r.Name, &r.Severity, &r.Passed, &r.Failed); err != nil {
 			return fmt.Errorf("scan compliance rule summary: %w", err)
 		}
+		s := byCustomer[cid]
 		s.Rules = append(s.Rules, r)
 	}
 	return rows.Err()
