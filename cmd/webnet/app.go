@@ -156,7 +156,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 
 // jobKinds are the job kinds this build's workers run.
 func (m *Main) jobKinds() []jobs.Kind {
-	return []jobs.Kind{jobs.Noop(), kinds.Sync(kinds.Config{Core: m.core})}
+	device := kinds.Config{Core: m.core}
+	return []jobs.Kind{jobs.Noop(), kinds.Sync(device), kinds.ConfigPush(device), kinds.Compliance(device)}
 }
 
 // openDB opens and migrates the configured database.

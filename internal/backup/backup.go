@@ -1,6 +1,7 @@
 // Package backup holds what webnet does to configuration text, free of storage and HTTP:
 // content hashes, compression for storage, noise masking per platform (lines that change on
-// every read without the configuration changing), and unified diffs with that noise masked.
+// every read without the configuration changing), unified diffs with that noise masked, the
+// checks on configuration text to push, and the model that previews a push (Preview).
 package backup
 
 import (

@@ -49,6 +49,7 @@ type Options struct {
 type Session struct {
 	d         *network.Driver
 	t         *sshTransport
+	platform  string
 	opTimeout time.Duration
 	// broken is set when an operation failed mid-way (timed out, cancelled, cut off): the
 	// CLI is in an unknown state, so Close drops the connection instead of logging out
@@ -102,7 +103,7 @@ func Open(ctx context.Context, t Target, o Options) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("platform %s: %w", t.Platform, err)
 	}
-	s := &Session{d: d, t: tr, opTimeout: o.CommandTimeout}
+	s := &Session{d: d, t: tr, platform: t.Platform, opTimeout: o.CommandTimeout}
 	err = s.guard(ctx, d.Open)
 	if err != nil {
 		var hk *HostKeyError
@@ -166,27 +167,6 @@ func (s *Session) Run(ctx context.Context, command string) (string, error) {
 		return nil
 	})
 	return out, err
-}
-
-// Configure sends configuration lines in configuration mode and returns the device's
-// output; the first line the device refuses is an error quoting the device.
-func (s *Session) Configure(ctx context.Context, lines []string) (string, error) {
-	var out strings.Builder
-	err := s.guard(ctx, func() error {
-		mr, err := s.d.SendConfigs(lines)
-		if err != nil {
-			s.broken = true
-			return cleanErr(ctx, err)
-		}
-		for _, r := range mr.Responses {
-			out.WriteString(r.Result)
-			if r.Failed != nil {
-				return fmt.Errorf("the device refused %q: %s", r.Input, firstLine(r.Result))
-			}
-		}
-		return nil
-	})
-	return out.String(), err
 }
 
 // Close logs out and closes the connection; after a failed operation it only closes it.

@@ -129,6 +129,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerLive(mux)
 	a.registerAudit(mux)
 	a.registerCredentials(mux)
+	a.registerCompliance(mux)
 	a.registerAdmin(mux)
 	a.registerSchema(mux)
 }

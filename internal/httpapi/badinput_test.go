@@ -164,6 +164,10 @@ func TestDeviceSideBadInput(t *testing.T) {
 			badCase{name: "config a number", path: config, body: `{"config":5}`, status: 400, code: "invalid", field: "config"},
 			badCase{name: "config a list", path: config, body: `{"config":["hostname r1"]}`, status: 400, code: "invalid", field: "config"},
 			badCase{name: "dry_run a string", path: config, body: `{"config":"hostname r1","dry_run":"no"}`, status: 400, code: "invalid", field: "dry_run"},
+			badCase{name: "a control character", path: config, body: `{"config":"hostname r\u0000one"}`, status: 400, code: "invalid", field: "config"},
+			badCase{name: "a lone carriage return", path: config, body: `{"config":"hostname r1\rhostname r2"}`, status: 400, code: "invalid", field: "config"},
+			badCase{name: "an exec command", path: config, body: `{"config":"interface Gi1\n do reload"}`, status: 400, code: "invalid", field: "config"},
+			badCase{name: "viewer, an exec command", who: "viewer", path: config, body: `{"config":"do reload"}`, status: 403, code: "forbidden", denied: 1},
 			badCase{name: "unknown field", path: config, body: `{"config":"hostname r1","save":true}`, status: 400, code: "invalid", field: "save"},
 			badCase{name: "empty body", path: config, body: ``, status: 400, code: "invalid"},
 			badCase{name: "globex's device", path: fmt.Sprintf("/api/devices/%d/config/", g1), body: `{"config":"hostname x"}`, status: 404, code: "not_found"},
@@ -316,6 +320,7 @@ func TestDeviceSideBadInput(t *testing.T) {
 		)
 
 		addScheduleCases(add, w, acmeSchedule)
+		addComplianceCases(t, add, w)
 
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -480,6 +485,7 @@ func addScheduleCases(add func(string, ...badCase), w *isoWorld, acmeSchedule in
 		bad("readiness, image a fraction", with(`"kind":"readiness"`, `"params":{"image":1.5}`), "params"),
 		bad("config push without config", with(`"kind":"config_push"`), "params"),
 		bad("config push, blank config", with(`"kind":"config_push"`, `"params":{"config":" "}`), "params"),
+		bad("config push, an exec command", with(`"kind":"config_push"`, `"params":{"config":"run request system reboot"}`), "params"),
 		badCase{name: "name taken", path: path, body: with(`"name":"edge sync"`), status: 409, code: "conflict", field: "name"},
 		badCase{name: "customer globex", path: path, body: with(fmt.Sprintf(`"customer":%d`, G)), status: 404, code: "not_found", field: "customer"},
 		badCase{name: "no such customer", path: path, body: with(fmt.Sprintf(`"customer":%d`, missing)), status: 404, code: "not_found", field: "customer"},

@@ -334,7 +334,8 @@ func (a *API) configPush(w http.ResponseWriter, r *http.Request) error {
 	if b.Config != nil {
 		req.Params = map[string]any{"config": *b.Config}
 	}
-	if req.BodyErr == nil && (b.Config == nil || strings.TrimSpace(*b.Config) == "") {
+	// The service checks the text itself (size, characters, lines a push may not have).
+	if req.BodyErr == nil && b.Config == nil {
 		req.BodyErr = webnet.Invalid("Invalid configuration push.", map[string]string{"config": "This field is required."})
 	}
 	jobs, err := a.core.RunAction(r.Context(), service.ActionConfigPush, req)

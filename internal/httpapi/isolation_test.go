@@ -52,6 +52,7 @@ const (
 	kSchedule        = "schedule"
 	kAuditRecord     = "audit record"
 	kBackup          = "backup"
+	kComplianceRule  = "compliance rule"
 )
 
 var kindOfSegment = map[string]string{
@@ -71,6 +72,7 @@ var kindOfSegment = map[string]string{
 	"schedules":                kSchedule,
 	"audit-log":                kAuditRecord,
 	"backups":                  kBackup,
+	"compliance-rules":         kComplianceRule,
 }
 
 // isoWorld is newWorld with one globex object of every kind (objs[kind][0] is the one the
@@ -150,6 +152,13 @@ func newIsoWorld(t *testing.T, e *env) *isoWorld {
 		}
 		backups = append(backups, b.ID)
 	}
+	// A compliance rule, and its result on g1 as a worker would record it.
+	gxRule := idOf(w.post(t, gxadm, "/api/compliance-rules/", fmt.Sprintf(
+		`{"customer":%d,"name":"globex-rule","description":"globex policy","kind":"must_not_contain","pattern":%q,"severity":"high"}`, w.globex, gxCredPassword)))
+	if err := w.env.core.RecordComplianceCheck(service.WithSubject(context.Background(), service.System()), w.g1, nil,
+		[]service.ComplianceOutcome{{RuleID: gxRule, Passed: false, Detail: "Found at line 2; it must not be there."}}); err != nil {
+		t.Fatal(err)
+	}
 	audit := w.listIDs(t, w.root, fmt.Sprintf("/api/audit-log/?customer=%d&limit=1000", w.globex))
 	if len(audit) == 0 {
 		t.Fatal("globex has no audit records")
@@ -172,6 +181,7 @@ func newIsoWorld(t *testing.T, e *env) *isoWorld {
 		kSchedule:        {idOf(schedule)},
 		kAuditRecord:     audit,
 		kBackup:          {backups[1], backups[0]},
+		kComplianceRule:  {gxRule},
 	}
 	w.markers = []string{"globex", "Globex", gxCredPassword, gxCredEnable, gxUserPassword, gxAddress,
 		w.tokens["globexadm"], memberKey, named["key"].(string)}
@@ -228,9 +238,9 @@ func (w *isoWorld) noMarkers(t *testing.T, where, s string) {
 }
 
 // maxAuditID is the id of the newest audit record.
-func (w *isoWorld) maxAuditID(t *testing.T) int64 {
+func (e *env) maxAuditID(t testing.TB) int64 {
 	t.Helper()
-	recs, _, err := w.db.Read().ListActivity(context.Background(), store.ActivityFilter{Visibility: "1=1"}, 1, 0)
+	recs, _, err := e.db.Read().ListActivity(context.Background(), store.ActivityFilter{Visibility: "1=1"}, 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,6 +478,8 @@ func (w *isoWorld) plausibleBody(rt httpapi.Route, kind string) string {
 		return `{"email":"pwned@acme.example","is_active":false,"password":"a brand new password"}`
 	case kSchedule:
 		return `{"name":"pwned","cron":"* * * * *","enabled":true}`
+	case kComplianceRule:
+		return `{"name":"pwned","kind":"regex_match","pattern":".","severity":"low"}`
 	}
 	return `{}`
 }
@@ -718,6 +730,14 @@ func (w *isoWorld) createRefs() map[string][]refCase {
 			{name: "customer globex", body: fmt.Sprintf(`{"customer":%d,"name":"pwned","kind":"sync","cron":"* * * * *","device_group":%d}`, G, w.gx), want: all(404), field: "customer"},
 			{name: "globex group in acme", body: fmt.Sprintf(`{"customer":%d,"name":"pwned","kind":"sync","cron":"* * * * *","device_group":%d}`, A, w.gx), want: all(404), field: "device_group"},
 			{name: "globex device in acme", body: fmt.Sprintf(`{"customer":%d,"name":"pwned","kind":"sync","cron":"* * * * *","devices":[%d]}`, A, w.g1), want: all(404), field: "devices"},
+		},
+		"/api/compliance-rules/": {
+			{name: "customer globex", body: fmt.Sprintf(`{"customer":%d,"name":"pwned","kind":"must_contain","pattern":"x","severity":"low"}`, G), want: all(404), field: "customer"},
+		},
+		"/api/compliance/run/": {
+			{name: "globex group", body: fmt.Sprintf(`{"device_group":%d}`, w.gx), want: all(404), field: "device_group"},
+			{name: "globex device", body: fmt.Sprintf(`{"devices":[%d]}`, w.g1), want: all(404),
+				reason: "like a bulk action: 404 naming the devices the caller cannot see"},
 		},
 		"/api/tokens/": {
 			{name: "a token for globex's user", body: fmt.Sprintf(`{"name":"pwned","user":%d}`, w.gxUser), want: all(400), field: "user",

@@ -86,7 +86,7 @@ func newLab(t testing.TB, db *store.DB, n int) *lab {
 		t.Fatal(err)
 	}
 	r, err := jobs.New(jobs.Config{Queue: q, Poll: 50 * time.Millisecond, FlushEvery: 20 * time.Millisecond,
-		Kinds: []jobs.Kind{kinds.Sync(kinds.Config{Core: core, Device: device.Options{ConnectTimeout: 3 * time.Second, CommandTimeout: 5 * time.Second}})}})
+		Kinds: allKinds(kinds.Config{Core: core, Device: device.Options{ConnectTimeout: 3 * time.Second, CommandTimeout: 5 * time.Second}})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,8 +96,19 @@ func newLab(t testing.TB, db *store.DB, n int) *lab {
 	return l
 }
 
+// allKinds are the device kinds the lab's worker runs.
+func allKinds(cfg kinds.Config) []jobs.Kind {
+	return []jobs.Kind{kinds.Sync(cfg), kinds.ConfigPush(cfg), kinds.Compliance(cfg)}
+}
+
 // sync runs a sync job on the named devices and returns it finished.
 func (l *lab) sync(t testing.TB, names ...string) *webnet.Job {
+	t.Helper()
+	return l.run(t, webnet.JobSync, nil, false, names...)
+}
+
+// run runs a job of kind on the named devices, as the system, and returns it finished.
+func (l *lab) run(t testing.TB, kind string, params map[string]any, dryRun bool, names ...string) *webnet.Job {
 	t.Helper()
 	var ids []int64
 	for _, n := range names {
@@ -105,7 +116,8 @@ func (l *lab) sync(t testing.TB, names ...string) *webnet.Job {
 	}
 	var id int64
 	err := l.db.InTx(l.sys, func(tx *store.Tx) error {
-		j, err := service.QueuedJobs{}.CreateJob(l.sys, tx, service.NewJob{CustomerID: l.cust, Kind: webnet.JobSync, DeviceIDs: ids})
+		j, err := service.QueuedJobs{}.CreateJob(l.sys, tx, service.NewJob{CustomerID: l.cust, Kind: kind, DeviceIDs: ids,
+			Params: params, DryRun: dryRun})
 		if err == nil {
 			id = j.ID
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"webnet/internal/authz"
+	"webnet/internal/backup"
 	"webnet/internal/store"
 	"webnet/internal/webnet"
 )
@@ -23,6 +24,9 @@ var (
 	ActionReadiness  = Action{webnet.JobReadiness, webnet.PermCheckDeviceReadiness, "You do not have permission to check device readiness"}
 	ActionUpgrade    = Action{webnet.JobUpgrade, webnet.PermUpgradeDeviceFirmware, "You do not have permission to upgrade device firmware"}
 	ActionConfigPush = Action{webnet.JobConfigPush, webnet.PermEditConfiguration, "You do not have permission to edit device configuration"}
+	// ActionCompliance checks devices against their customer's compliance rules: a part of
+	// readiness, with its permission and sentence.
+	ActionCompliance = Action{webnet.JobCompliance, webnet.PermCheckDeviceReadiness, "You do not have permission to check device readiness"}
 )
 
 // ActionRequest asks for a custom action on devices.
@@ -43,7 +47,7 @@ type ActionRequest struct {
 
 // actions are the custom actions by job kind.
 var actions = map[string]Action{ActionSync.Kind: ActionSync, ActionReadiness.Kind: ActionReadiness,
-	ActionUpgrade.Kind: ActionUpgrade, ActionConfigPush.Kind: ActionConfigPush}
+	ActionUpgrade.Kind: ActionUpgrade, ActionConfigPush.Kind: ActionConfigPush, ActionCompliance.Kind: ActionCompliance}
 
 // RunAction checks the action on every device, all or nothing (not_found naming invisible
 // ids, forbidden with the action's sentence naming the devices without the permission; every
@@ -63,6 +67,11 @@ func (c *Core) RunAction(ctx context.Context, a Action, req ActionRequest) ([]*w
 	}
 	if req.BodyErr != nil {
 		return nil, req.BodyErr
+	}
+	if a.Kind == webnet.JobConfigPush {
+		if err := checkPushParams(req.Params, devices); err != nil {
+			return nil, err
+		}
 	}
 	if a.Kind == webnet.JobUpgrade && !req.DryRun && !req.Confirm {
 		plan := make([]DeviceBrief, len(devices))
@@ -112,6 +121,27 @@ func (c *Core) RunAction(ctx context.Context, a Action, req ActionRequest) ([]*w
 		return nil, err
 	}
 	return jobs, nil
+}
+
+// checkPushParams checks a configuration push's text for every platform among devices
+// (backup.CheckPush), so that a push no device could take is refused before it is queued.
+// The worker checks again: a retried or scheduled push is checked when it runs too.
+func checkPushParams(params map[string]any, devices []webnet.Device) error {
+	text, ok := params["config"].(string)
+	if !ok {
+		return webnet.Invalid("Invalid configuration push.", map[string]string{"config": "This field is required: the configuration lines to push."})
+	}
+	checked := map[string]bool{}
+	for _, d := range devices {
+		if checked[d.Platform] {
+			continue
+		}
+		checked[d.Platform] = true
+		if why := backup.CheckPush(d.Platform, text); why != "" {
+			return webnet.Invalid("Invalid configuration push.", map[string]string{"config": why})
+		}
+	}
+	return nil
 }
 
 // DeviceAccess is the access explainer's answer: every permission on a device for a user,

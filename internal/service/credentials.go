@@ -277,14 +277,7 @@ func (c *Core) CreateCredential(ctx context.Context, in CredentialInput) (*Crede
 		return nil, webnet.Invalid("Invalid credential.", map[string]string{"customer": "This field is required."})
 	}
 	cid := *in.Customer
-	noCustomer := &webnet.Error{Code: webnet.ENotFound, Message: "Customer not found.", Fields: map[string]string{"customer": "No such customer."}}
-	if !g.Bypass() && !g.Member(cid) {
-		return nil, noCustomer
-	}
-	if _, err := c.db.Read().CustomerByID(ctx, cid); err != nil {
-		if webnet.ErrorCode(err) == webnet.ENotFound {
-			return nil, noCustomer
-		}
+	if err := c.namedCustomer(ctx, g, cid); err != nil {
 		return nil, err
 	}
 	e := entry{action: "credential.create", objectType: "credential", repr: in.Name, customerID: cid}

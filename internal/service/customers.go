@@ -96,3 +96,20 @@ func (c *Core) CreateCustomer(ctx context.Context, in CustomerInput) (*webnet.Cu
 	}
 	return cu, nil
 }
+
+// namedCustomer checks a customer a request body names: it must exist and the caller must
+// belong to it (or be staff); otherwise not_found on the customer field, the same answer for
+// a customer that exists and one that does not.
+func (c *Core) namedCustomer(ctx context.Context, g *authz.Grants, id int64) error {
+	noCustomer := &webnet.Error{Code: webnet.ENotFound, Message: "Customer not found.", Fields: map[string]string{"customer": "No such customer."}}
+	if !g.Bypass() && !g.Member(id) {
+		return noCustomer
+	}
+	if _, err := c.db.Read().CustomerByID(ctx, id); err != nil {
+		if webnet.ErrorCode(err) == webnet.ENotFound {
+			return noCustomer
+		}
+		return err
+	}
+	return nil
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"webnet/internal/authz"
+	"webnet/internal/backup"
 	"webnet/internal/store"
 	"webnet/internal/webnet"
 )
@@ -418,8 +419,14 @@ func scheduleParams(kind string, dryRun bool, p map[string]any, f fieldErrors) m
 			out[k] = int64(n)
 		case k == "config" && kind == webnet.JobConfigPush:
 			cfg, ok := v.(string)
-			if !ok || strings.TrimSpace(cfg) == "" {
+			if !ok {
 				f.add("params", "config must be the configuration text to push.")
+				continue
+			}
+			// The schedule's devices may be of several platforms: what holds on all of them
+			// here, each device's own platform when the job runs.
+			if why := backup.CheckPush("", cfg); why != "" {
+				f.add("params", "config: "+why)
 				continue
 			}
 			out[k] = cfg

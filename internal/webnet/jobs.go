@@ -86,7 +86,8 @@ func JobTransitionAllowed(from, to string) bool {
 // targetTransitions is the target status machine.
 var targetTransitions = map[string][]string{
 	TargetPending: {TargetRunning, TargetSkipped, TargetCancelled, TargetFailed},
-	TargetRunning: {TargetSucceeded, TargetFailed, TargetCancelled},
+	// A running target ends skipped when its kind finds nothing to do (jobs.Skipped).
+	TargetRunning: {TargetSucceeded, TargetFailed, TargetSkipped, TargetCancelled},
 }
 
 // TargetTransitionAllowed reports whether a job target may go from status from to to.
