@@ -316,6 +316,7 @@ func TestDeviceSideBadInput(t *testing.T) {
 		)
 
 		addScheduleCases(add, w, acmeSchedule)
+		addFirmwareCases(t, add, w)
 
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {

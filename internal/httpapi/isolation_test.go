@@ -7,9 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"webnet/internal/httpapi"
 	"webnet/internal/service"
@@ -52,6 +55,7 @@ const (
 	kSchedule        = "schedule"
 	kAuditRecord     = "audit record"
 	kBackup          = "backup"
+	kFirmwareImage   = "firmware image"
 )
 
 var kindOfSegment = map[string]string{
@@ -71,6 +75,7 @@ var kindOfSegment = map[string]string{
 	"schedules":                kSchedule,
 	"audit-log":                kAuditRecord,
 	"backups":                  kBackup,
+	"firmware-images":          kFirmwareImage,
 }
 
 // isoWorld is newWorld with one globex object of every kind (objs[kind][0] is the one the
@@ -150,6 +155,18 @@ func newIsoWorld(t *testing.T, e *env) *isoWorld {
 		}
 		backups = append(backups, b.ID)
 	}
+	// Two firmware images of globex's, and a global one that everybody sees.
+	var images []int64
+	for i, name := range []string{"globex-ios.bin", "globex-eos.swi"} {
+		r := w.upload(t, gxadm, imageForm(w.globex, name, imageBytes(uint64(100+i), 1000))...)
+		if r.status != 201 {
+			t.Fatalf("set-up upload %s: %d %s", name, r.status, r.raw)
+		}
+		images = append(images, idOf(r.body))
+	}
+	if r := w.upload(t, w.root, imageForm(0, "global-ios.bin", imageBytes(102, 1000))...); r.status != 201 {
+		t.Fatalf("set-up global upload: %d %s", r.status, r.raw)
+	}
 	audit := w.listIDs(t, w.root, fmt.Sprintf("/api/audit-log/?customer=%d&limit=1000", w.globex))
 	if len(audit) == 0 {
 		t.Fatal("globex has no audit records")
@@ -172,6 +189,7 @@ func newIsoWorld(t *testing.T, e *env) *isoWorld {
 		kSchedule:        {idOf(schedule)},
 		kAuditRecord:     audit,
 		kBackup:          {backups[1], backups[0]},
+		kFirmwareImage:   images,
 	}
 	w.markers = []string{"globex", "Globex", gxCredPassword, gxCredEnable, gxUserPassword, gxAddress,
 		w.tokens["globexadm"], memberKey, named["key"].(string)}
@@ -205,10 +223,11 @@ func (w *isoWorld) listIDs(t *testing.T, token, path string) []int64 {
 	return out
 }
 
-// req sends a request as one of the callers and checks that the answer leaks nothing.
-func (w *isoWorld) req(t *testing.T, caller, method, path, body string) result {
+// req sends a request as one of the callers (with further headers hdr, name then value) and
+// checks that the answer leaks nothing.
+func (w *isoWorld) req(t *testing.T, caller, method, path, body string, hdr ...string) result {
 	t.Helper()
-	r := w.doAny(t, method, path, body, as(w.tokens[caller])...)
+	r := w.doAny(t, method, path, body, append(as(w.tokens[caller]), hdr...)...)
 	w.bodies = append(w.bodies, r.raw)
 	w.noMarkers(t, fmt.Sprintf("%s %s as %s", method, path, caller), r.raw)
 	if r.status >= 500 {
@@ -280,7 +299,7 @@ func (e *env) snapshot(t testing.TB) map[string]string {
 	if len(tables) < 10 {
 		t.Fatalf("snapshot: only %d tables found", len(tables))
 	}
-	out := map[string]string{}
+	out := map[string]string{"files: firmware/": e.firmwareFiles(t)}
 	for _, table := range tables {
 		switch {
 		case table == "activity_log" || table == "audit_chain":
@@ -323,6 +342,25 @@ func (e *env) snapshot(t testing.TB) map[string]string {
 	return out
 }
 
+// firmwareFiles describes the firmware directory of the data dir: every file (temporary
+// ones included) with its size, so that a refused upload that left anything shows.
+func (e *env) firmwareFiles(t testing.TB) string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(e.dataDir, "firmware"))
+	if err != nil {
+		t.Fatalf("read the firmware directory: %v", err)
+	}
+	var files []string
+	for _, de := range entries {
+		info, err := de.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, fmt.Sprintf("%s (%d bytes)", de.Name(), info.Size()))
+	}
+	return fmt.Sprintf("%d files %v", len(files), files)
+}
+
 // changedTables lists the tables whose content differs between two snapshots.
 func changedTables(before, after map[string]string) []string {
 	var out []string
@@ -342,10 +380,10 @@ func changedTables(before, after map[string]string) []string {
 
 // refused sends a request as caller that must be refused with want (and code), writing
 // nothing but at most one denied audit record of the caller that names nothing of globex's.
-func (w *isoWorld) refused(t *testing.T, caller, method, path, body string, want int, code string) result {
+func (w *isoWorld) refused(t *testing.T, caller, method, path, body string, want int, code string, hdr ...string) result {
 	t.Helper()
 	before := w.snapshot(t)
-	r := w.req(t, caller, method, path, body)
+	r := w.req(t, caller, method, path, body, hdr...)
 	what := fmt.Sprintf("%s %s %s as %s", method, path, body, caller)
 	if r.status != want || r.body["code"] != code || r.body["error"] == nil || r.body["error"] == "" {
 		t.Errorf("%s: %d %s; want %d %s", what, r.status, r.raw, want, code)
@@ -468,6 +506,8 @@ func (w *isoWorld) plausibleBody(rt httpapi.Route, kind string) string {
 		return `{"email":"pwned@acme.example","is_active":false,"password":"a brand new password"}`
 	case kSchedule:
 		return `{"name":"pwned","cron":"* * * * *","enabled":true}`
+	case kFirmwareImage:
+		return `{"golden":true,"model":"C9300-48P"}`
 	}
 	return `{}`
 }
@@ -632,6 +672,10 @@ func (w *isoWorld) checkIDRoutes(t *testing.T, routes []httpapi.Route) {
 		if _, params := pathParams(rt.Path); len(params) == 0 {
 			continue
 		}
+		if isSignedDownload(rt) {
+			w.checkSignedDownload(t, rt)
+			continue
+		}
 		path, kind, ok := w.globexPath(t, rt)
 		if !ok {
 			continue
@@ -647,10 +691,31 @@ func (w *isoWorld) checkIDRoutes(t *testing.T, routes []httpapi.Route) {
 	}
 }
 
+// isSignedDownload reports whether rt is the firmware download devices use: public, its
+// authorization is the signature in its path.
+func isSignedDownload(rt httpapi.Route) bool { return strings.HasPrefix(rt.Path, "/firmware/") }
+
+// checkSignedDownload: globex's image by a URL webnet did not sign is a 403 for everybody,
+// the same answer as for an image that does not exist (the signature is checked before
+// anything is looked up), and writes nothing.
+func (w *isoWorld) checkSignedDownload(t *testing.T, rt httpapi.Route) {
+	t.Helper()
+	path := strings.NewReplacer("{id}", fmt.Sprint(w.objs[kFirmwareImage][0]), "{expires}", fmt.Sprint(w.clock.Now().Add(time.Hour).Unix()),
+		"{signature}", strings.Repeat("0", 64), "{filename}", "globex-ios.bin").Replace(rt.Path)
+	if strings.Contains(path, "{") {
+		t.Errorf("route %s %s: a parameter this check does not know", rt.Method, rt.Path)
+		return
+	}
+	for _, caller := range w.callers {
+		w.refused(t, caller, rt.Method, path, "", 403, "forbidden")
+	}
+}
+
 // refCase is a body referencing globex's objects, and the answer each caller must get.
 type refCase struct {
 	name   string
 	body   string
+	ctype  string         // the body's Content-Type when not JSON
 	want   map[string]int // caller → status
 	field  string         // the fields entry naming the reference, in the admin's answer
 	reason string         // why a status other than 404 is right
@@ -667,7 +732,14 @@ func (w *isoWorld) createRefs() map[string][]refCase {
 	A, G := w.acme, w.globex
 	dev := `"name":"pwned","address":"192.0.2.200","platform":"cisco_iosxe"`
 	adminOnly := map[string]int{"admin": 404, "viewer": 403, "outsider": 404}
+	gxImage, ctype := multipartBody(imageForm(G, "pwned.bin", []byte("pwned"))...)
+	globalImage, _ := multipartBody(imageForm(0, "pwned.bin", []byte("pwned"))...)
 	return map[string][]refCase{
+		"/api/firmware-images/": {
+			{name: "customer globex", body: gxImage, ctype: ctype, want: all(404), field: "customer"},
+			{name: "a global image", body: globalImage, ctype: ctype, want: all(403),
+				reason: "an upload without a customer is a global image, which only staff upload"},
+		},
 		"/api/devices/": {
 			{name: "customer globex", body: fmt.Sprintf(`{"customer":%d,"device_group":%d,%s}`, G, w.gx, dev), want: all(404), field: "customer"},
 			{name: "globex group in acme", body: fmt.Sprintf(`{"customer":%d,"device_group":%d,%s}`, A, w.gx, dev), want: all(404), field: "device_group"},
@@ -743,7 +815,11 @@ func (w *isoWorld) checkCreates(t *testing.T, routes []httpapi.Route) {
 			for _, caller := range w.callers {
 				want := c.want[caller]
 				code := map[int]string{400: "invalid", 403: "forbidden", 404: "not_found"}[want]
-				r := w.refused(t, caller, rt.Method, rt.Path, c.body, want, code)
+				var hdr []string
+				if c.ctype != "" {
+					hdr = []string{"Content-Type", c.ctype}
+				}
+				r := w.refused(t, caller, rt.Method, rt.Path, c.body, want, code, hdr...)
 				if caller == "admin" && c.field != "" {
 					if f, _ := r.body["fields"].(map[string]any); f[c.field] == nil {
 						t.Errorf("POST %s (%s) as admin: %s; want fields naming %q", rt.Path, c.name, r.raw, c.field)
