@@ -492,3 +492,42 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+// firmwareFiles describes the firmware directory of the data dir: every file (temporary
+// ones included) with its size, so that a refused upload that left anything shows.
+func (e *env) firmwareFiles(t testing.TB) string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(e.dataDir, "firmware"))
+	if err != nil {
+		t.Fatalf("read the firmware directory: %v", err)
+	}
+	var files []string
+	for _, de := range entries {
+		info, err := de.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, fmt.Sprintf("%s (%d bytes)", de.Name(), info.Size()))
+	}
+	return fmt.Sprintf("%d files %v", len(files), files)
+}
+
+// isSignedDownload reports whether rt is the firmware download devices use: public, its
+// authorization is the signature in its path.
+func isSignedDownload(rt httpapi.Route) bool { return strings.HasPrefix(rt.Path, "/firmware/") }
+
+// checkSignedDownload: globex's image by a URL webnet did not sign is a 403 for everybody,
+// the same answer as for an image that does not exist (the signature is checked before
+// anything is looked up), and writes nothing.
+func (w *isoWorld) checkSignedDownload(t *testing.T, rt httpapi.Route) {
+	t.Helper()
+	path := strings.NewReplacer("{id}", fmt.Sprint(w.objs[kFirmwareImage][0]), "{expires}", fmt.Sprint(w.clock.Now().Add(time.Hour).Unix()),
+		"{signature}", strings.Repeat("0", 64), "{filename}", "globex-ios.bin").Replace(rt.Path)
+	if strings.Contains(path, "{") {
+		t.Errorf("route %s %s: a parameter this check does not know", rt.Method, rt.Path)
+		return
+	}
+	for _, caller := range w.callers {
+		w.refused(t, caller, rt.Method, path, "", 403, "forbidden")
+	}
+}
