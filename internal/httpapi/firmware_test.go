@@ -8,9 +8,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"mime/multipart"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -529,5 +532,27 @@ func (w *isoWorld) checkSignedDownload(t *testing.T, rt httpapi.Route) {
 	}
 	for _, caller := range w.callers {
 		w.refused(t, caller, rt.Method, path, "", 403, "forbidden")
+	}
+}
+
+func TestFirmwareSignatureNotLogged(t *testing.T) {
+	e := newEnv(t, storetest.Open(t, store.SQLite))
+	w := newWorld(t, e)
+	r := w.upload(t, w.tokens["admin"], imageForm(w.acme, "cat9k.bin", imageBytes(1, 100))...)
+	path := w.signedURL(t, idOf(r.body), time.Minute)
+	var logs bytes.Buffer
+	srv := httptest.NewServer(httpapi.Wrap(httpapi.JSONFallback(e.mux),
+		httpapi.MiddlewareConfig{Identity: e.id, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}))
+	defer srv.Close()
+	for _, p := range []string{path, strings.Replace(path, "/cat9k.bin", "/other.bin", 1)} {
+		resp, err := http.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	sig := strings.Split(path, "/")[4]
+	if strings.Contains(logs.String(), sig) || strings.Count(logs.String(), `[redacted]/cat9k.bin`) != 1 {
+		t.Fatalf("access log: %s", logs.String())
 	}
 }
