@@ -94,9 +94,17 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	// The server binds before the services are built: the address it got (port :0 in
+	// tests) is the default base of the firmware URLs devices fetch from.
+	if !m.Config.WorkerOnly {
+		if m.ln, err = net.Listen("tcp", m.Config.Listen); err != nil {
+			return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
+		}
+	}
 	m.core, err = service.NewCore(service.CoreConfig{DB: m.db, Access: access, Clock: m.Clock, Keyring: keyring,
 		Hasher: hasher, Jobs: service.QueuedJobs{Clock: m.Clock}, Logger: m.Logger,
-		Retention: webnet.Retention{Keep: m.Config.BackupKeep, KeepFor: m.Config.BackupKeepFor}})
+		Retention: webnet.Retention{Keep: m.Config.BackupKeep, KeepFor: m.Config.BackupKeepFor},
+		DataDir:   m.Config.DataDir, FirmwareMaxSize: m.Config.FirmwareMaxSize, PublicURL: m.publicURL()})
 	if err != nil {
 		return err
 	}
@@ -148,10 +156,21 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		// Hashing it took argon2id's 19 MiB; give them back now rather than idle on them.
 		debug.FreeOSMemory()
 	}
-	if m.ln, err = net.Listen("tcp", m.Config.Listen); err != nil {
-		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
-	}
 	return nil
+}
+
+// publicURL is the base URL devices reach webnet at: --public-url, else http:// and the
+// listen address when it names a host devices can use (not 0.0.0.0 or [::]), else "" (image
+// URLs then need --public-url; a worker without it cannot make them).
+func (m *Main) publicURL() string {
+	if m.Config.PublicURL != "" || m.ln == nil {
+		return m.Config.PublicURL
+	}
+	addr, ok := m.ln.Addr().(*net.TCPAddr)
+	if !ok || addr.IP.IsUnspecified() {
+		return ""
+	}
+	return "http://" + addr.String()
 }
 
 // jobKinds are the job kinds this build's workers run.

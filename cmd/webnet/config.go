@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -35,6 +36,12 @@ type Config struct {
 	JobLease          time.Duration
 	BackupKeep        int
 	BackupKeepFor     time.Duration
+	// FirmwareMaxSize is the largest firmware image an upload may be, in bytes.
+	FirmwareMaxSize int64
+	// PublicURL is the base URL devices fetch firmware images from (signed URLs made by the
+	// worker). Empty: serve derives it from the listen address when that names a host;
+	// otherwise upgrades cannot hand out image URLs until it is set.
+	PublicURL string
 
 	workerSet bool    // the command has the worker flags
 	envErrs   []error // WEBNET_* values that could not be parsed
@@ -78,6 +85,60 @@ func (c *Config) envInt(getenv func(string) string, name string, def int) int {
 	return n
 }
 
+// envSize returns the variable's byte size (see parseSize) or def; a value that is not one is
+// reported by validate.
+func (c *Config) envSize(getenv func(string) string, name string, def int64) int64 {
+	v := getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := parseSize(v)
+	if err != nil {
+		c.envErrs = append(c.envErrs, fmt.Errorf("%s: %w", name, err))
+		return def
+	}
+	return n
+}
+
+// sizeUnits are the units parseSize knows: binary (KiB…) and decimal (KB…).
+var sizeUnits = map[string]int64{"": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
+	"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
+
+// parseSize reads a positive byte size: a whole number with an optional unit, "4GiB",
+// "500 MB", "1048576".
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	if i < 0 {
+		i = len(s)
+	}
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	unit, ok := sizeUnits[strings.TrimSpace(s[i:])]
+	if err != nil || !ok || n <= 0 || n > math.MaxInt64/unit {
+		return 0, fmt.Errorf("%q is not a size (e.g. 4GiB, 500MB, 1048576)", s)
+	}
+	return n * unit, nil
+}
+
+// sizeFlag is a byte-size flag value.
+type sizeFlag struct{ n *int64 }
+
+func (f sizeFlag) String() string {
+	if f.n == nil {
+		return ""
+	}
+	return strconv.FormatInt(*f.n, 10)
+}
+
+func (f sizeFlag) Set(s string) error {
+	n, err := parseSize(s)
+	if err != nil {
+		return err
+	}
+	*f.n = n
+	return nil
+}
+
 // workerFlags registers the flags of the job worker (serve's embedded one and `webnet worker`).
 func (c *Config) workerFlags(fs *flag.FlagSet, getenv func(string) string) {
 	c.workerSet = true
@@ -91,6 +152,8 @@ func (c *Config) workerFlags(fs *flag.FlagSet, getenv func(string) string) {
 		"configuration backups kept per device: the newest this many, ... (0: no count limit) (WEBNET_BACKUP_KEEP)")
 	fs.DurationVar(&c.BackupKeepFor, "backup-keep-for", c.envDuration(getenv, "WEBNET_BACKUP_KEEP_FOR", 365*24*time.Hour),
 		"... and any younger than this (0: no age limit; both 0: keep all) (WEBNET_BACKUP_KEEP_FOR)")
+	fs.StringVar(&c.PublicURL, "public-url", env(getenv, "WEBNET_PUBLIC_URL", ""),
+		"base URL devices fetch firmware images from, http(s)://host[:port]; serve's default is its listen address when that names a host (WEBNET_PUBLIC_URL)")
 }
 
 // storageFlags registers the flags every database-using command has.
@@ -123,6 +186,9 @@ func (c *Config) serveFlags(fs *flag.FlagSet, getenv func(string) string) {
 		"lifetime of tokens from POST /api/auth/token/; -1s for no expiry (WEBNET_LOGIN_TOKEN_TTL)")
 	fs.BoolVar(&c.NoWorker, "no-worker", env(getenv, "WEBNET_NO_WORKER", "") == "true",
 		"run no job worker in this process: jobs wait for a `webnet worker` (WEBNET_NO_WORKER=true)")
+	c.FirmwareMaxSize = c.envSize(getenv, "WEBNET_FIRMWARE_MAX_SIZE", 4<<30)
+	fs.Var(sizeFlag{&c.FirmwareMaxSize}, "firmware-max-size",
+		"largest firmware image an upload may be, e.g. 4GiB or 500MB (WEBNET_FIRMWARE_MAX_SIZE)")
 	c.workerFlags(fs, getenv)
 }
 

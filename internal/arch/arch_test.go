@@ -26,6 +26,8 @@ var forbidden = map[string][]string{
 	"internal/store":   {"webnet/internal/service", "webnet/internal/httpapi", "webnet/internal/ui"},
 	"internal/webnet":  {module},
 	"internal/authz":   {"webnet/internal/store", "webnet/internal/service", "database/sql"},
+	// The firmware files know nothing of tenants or the database: the service decides.
+	"internal/firmware": {"webnet/internal/store", "webnet/internal/service", "webnet/internal/httpapi", "database/sql"},
 }
 
 func imports(t *testing.T, dir string) map[string]string {

@@ -27,6 +27,10 @@ type Config struct {
 	// LiveWriteTimeout bounds each WebSocket write: a client that takes nothing for that long
 	// is dropped (default 10s). LivePingInterval is how often clients are pinged (default 30s).
 	LiveWriteTimeout, LivePingInterval time.Duration
+	// UploadIdleTimeout cuts off a firmware upload that sends nothing for this long (default
+	// one minute). It replaces the server's whole-request read timeout for uploads, which
+	// take as long as the link needs.
+	UploadIdleTimeout time.Duration
 }
 
 // API serves /api/ and the health probes.
@@ -41,6 +45,7 @@ type API struct {
 	live    *service.Feed
 	// WebSocket timing (ws.go).
 	liveWrite, livePing time.Duration
+	uploadIdle          time.Duration
 }
 
 // New returns the API, refusing a config without its dependencies.
@@ -60,8 +65,11 @@ func New(cfg Config) (*API, error) {
 	if cfg.LivePingInterval <= 0 {
 		cfg.LivePingInterval = defaultLivePingInterval
 	}
+	if cfg.UploadIdleTimeout <= 0 {
+		cfg.UploadIdleTimeout = defaultUploadIdle
+	}
 	return &API{id: cfg.Identity, core: cfg.Core, health: cfg.Health, log: cfg.Logger, version: cfg.Version, maxBody: cfg.MaxBody,
-		live: cfg.Live, liveWrite: cfg.LiveWriteTimeout, livePing: cfg.LivePingInterval}, nil
+		live: cfg.Live, liveWrite: cfg.LiveWriteTimeout, livePing: cfg.LivePingInterval, uploadIdle: cfg.UploadIdleTimeout}, nil
 }
 
 // access says who may reach a route at all; the service decides everything finer.
@@ -130,6 +138,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerAudit(mux)
 	a.registerCredentials(mux)
 	a.registerCompliance(mux)
+	a.registerFirmware(mux)
 	a.registerAdmin(mux)
 	a.registerSchema(mux)
 }

@@ -321,6 +321,7 @@ func TestDeviceSideBadInput(t *testing.T) {
 
 		addScheduleCases(add, w, acmeSchedule)
 		addComplianceCases(t, add, w)
+		addFirmwareCases(t, add, w)
 
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {

@@ -28,11 +28,17 @@ type env struct {
 	hasher *password.Hasher
 	mux    *http.ServeMux
 	api    *httpapi.API
+	// dataDir is the Core's data dir: firmware images are in its firmware/ subdirectory.
+	dataDir string
 	// stopFeed stops the live feed, as a shutdown does (the test's end does it anyway).
 	stopFeed func()
 }
 
 const rootPassword = "correct horse battery staple"
+
+// testFirmwareMaxSize is the firmware size limit of test APIs: small, so that going over it
+// is quick.
+const testFirmwareMaxSize = 1 << 20
 
 func newEnv(t testing.TB, db *store.DB) *env {
 	t.Helper()
@@ -42,6 +48,13 @@ func newEnv(t testing.TB, db *store.DB) *env {
 // newEnvWith is newEnv with the API's and the live feed's configurations adjusted by tune
 // (when not nil).
 func newEnvWith(t testing.TB, db *store.DB, tune func(*httpapi.Config, *service.FeedConfig)) *env {
+	t.Helper()
+	return newEnvTuned(t, db, tune, nil)
+}
+
+// newEnvTuned is newEnvWith with the Core's configuration adjusted by tuneCore too (when not
+// nil).
+func newEnvTuned(t testing.TB, db *store.DB, tune func(*httpapi.Config, *service.FeedConfig), tuneCore func(*service.CoreConfig)) *env {
 	t.Helper()
 	h, err := password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 2)
 	if err != nil {
@@ -61,8 +74,14 @@ func newEnvWith(t testing.TB, db *store.DB, tune func(*httpapi.Config, *service.
 	if err != nil {
 		t.Fatal(err)
 	}
-	core, err := service.NewCore(service.CoreConfig{DB: db, Access: access, Clock: clock, Keyring: keyring,
-		Hasher: h, Jobs: service.QueuedJobs{Clock: clock}})
+	dataDir := t.TempDir()
+	coreCfg := service.CoreConfig{DB: db, Access: access, Clock: clock, Keyring: keyring,
+		Hasher: h, Jobs: service.QueuedJobs{Clock: clock}, DataDir: dataDir, FirmwareMaxSize: testFirmwareMaxSize,
+		PublicURL: "http://webnet.test:8080"}
+	if tuneCore != nil {
+		tuneCore(&coreCfg)
+	}
+	core, err := service.NewCore(coreCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +126,8 @@ func newEnvWith(t testing.TB, db *store.DB, tune func(*httpapi.Config, *service.
 	if _, err := id.CreateSuperuser(service.WithSubject(context.Background(), service.System()), "root", "", rootPassword); err != nil {
 		t.Fatal(err)
 	}
-	return &env{srv: srv, id: id, core: core, feed: feed, stopFeed: stopFeed, db: db, clock: clock, hasher: h, mux: mux, api: api}
+	return &env{srv: srv, id: id, core: core, feed: feed, stopFeed: stopFeed, db: db, clock: clock, hasher: h, mux: mux, api: api,
+		dataDir: dataDir}
 }
 
 // tx runs test set-up writes directly in the store (what no API offers, or faster).

@@ -77,7 +77,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 	if status >= 500 {
 		id := service.RequestFrom(r.Context()).ID
-		log.ErrorContext(r.Context(), "request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
+		log.ErrorContext(r.Context(), "request failed", "request_id", id, "method", r.Method, "path", loggedPath(r.URL.Path), "err", err)
 		body = errorBody{Error: "Internal error (request id " + id + ").", Code: webnet.EInternal}
 	}
 	writeJSON(w, status, body)

@@ -53,6 +53,7 @@ const (
 	kAuditRecord     = "audit record"
 	kBackup          = "backup"
 	kComplianceRule  = "compliance rule"
+	kFirmwareImage   = "firmware image"
 )
 
 var kindOfSegment = map[string]string{
@@ -73,6 +74,7 @@ var kindOfSegment = map[string]string{
 	"audit-log":                kAuditRecord,
 	"backups":                  kBackup,
 	"compliance-rules":         kComplianceRule,
+	"firmware-images":          kFirmwareImage,
 }
 
 // isoWorld is newWorld with one globex object of every kind (objs[kind][0] is the one the
@@ -159,6 +161,18 @@ func newIsoWorld(t *testing.T, e *env) *isoWorld {
 		[]service.ComplianceOutcome{{RuleID: gxRule, Passed: false, Detail: "Found at line 2; it must not be there."}}); err != nil {
 		t.Fatal(err)
 	}
+	// Two firmware images of globex's, and a global one that everybody sees.
+	var images []int64
+	for i, name := range []string{"globex-ios.bin", "globex-eos.swi"} {
+		r := w.upload(t, gxadm, imageForm(w.globex, name, imageBytes(uint64(100+i), 1000))...)
+		if r.status != 201 {
+			t.Fatalf("set-up upload %s: %d %s", name, r.status, r.raw)
+		}
+		images = append(images, idOf(r.body))
+	}
+	if r := w.upload(t, w.root, imageForm(0, "global-ios.bin", imageBytes(102, 1000))...); r.status != 201 {
+		t.Fatalf("set-up global upload: %d %s", r.status, r.raw)
+	}
 	audit := w.listIDs(t, w.root, fmt.Sprintf("/api/audit-log/?customer=%d&limit=1000", w.globex))
 	if len(audit) == 0 {
 		t.Fatal("globex has no audit records")
@@ -182,6 +196,7 @@ func newIsoWorld(t *testing.T, e *env) *isoWorld {
 		kAuditRecord:     audit,
 		kBackup:          {backups[1], backups[0]},
 		kComplianceRule:  {gxRule},
+		kFirmwareImage:   images,
 	}
 	w.markers = []string{"globex", "Globex", gxCredPassword, gxCredEnable, gxUserPassword, gxAddress,
 		w.tokens["globexadm"], memberKey, named["key"].(string)}
@@ -215,10 +230,11 @@ func (w *isoWorld) listIDs(t *testing.T, token, path string) []int64 {
 	return out
 }
 
-// req sends a request as one of the callers and checks that the answer leaks nothing.
-func (w *isoWorld) req(t *testing.T, caller, method, path, body string) result {
+// req sends a request as one of the callers (with further headers hdr, name then value) and
+// checks that the answer leaks nothing.
+func (w *isoWorld) req(t *testing.T, caller, method, path, body string, hdr ...string) result {
 	t.Helper()
-	r := w.doAny(t, method, path, body, as(w.tokens[caller])...)
+	r := w.doAny(t, method, path, body, append(as(w.tokens[caller]), hdr...)...)
 	w.bodies = append(w.bodies, r.raw)
 	w.noMarkers(t, fmt.Sprintf("%s %s as %s", method, path, caller), r.raw)
 	if r.status >= 500 {
@@ -290,7 +306,7 @@ func (e *env) snapshot(t testing.TB) map[string]string {
 	if len(tables) < 10 {
 		t.Fatalf("snapshot: only %d tables found", len(tables))
 	}
-	out := map[string]string{}
+	out := map[string]string{"files: firmware/": e.firmwareFiles(t)}
 	for _, table := range tables {
 		switch {
 		case table == "activity_log" || table == "audit_chain":
@@ -352,10 +368,10 @@ func changedTables(before, after map[string]string) []string {
 
 // refused sends a request as caller that must be refused with want (and code), writing
 // nothing but at most one denied audit record of the caller that names nothing of globex's.
-func (w *isoWorld) refused(t *testing.T, caller, method, path, body string, want int, code string) result {
+func (w *isoWorld) refused(t *testing.T, caller, method, path, body string, want int, code string, hdr ...string) result {
 	t.Helper()
 	before := w.snapshot(t)
-	r := w.req(t, caller, method, path, body)
+	r := w.req(t, caller, method, path, body, hdr...)
 	what := fmt.Sprintf("%s %s %s as %s", method, path, body, caller)
 	if r.status != want || r.body["code"] != code || r.body["error"] == nil || r.body["error"] == "" {
 		t.Errorf("%s: %d %s; want %d %s", what, r.status, r.raw, want, code)
@@ -480,6 +496,8 @@ func (w *isoWorld) plausibleBody(rt httpapi.Route, kind string) string {
 		return `{"name":"pwned","cron":"* * * * *","enabled":true}`
 	case kComplianceRule:
 		return `{"name":"pwned","kind":"regex_match","pattern":".","severity":"low"}`
+	case kFirmwareImage:
+		return `{"golden":true,"model":"C9300-48P"}`
 	}
 	return `{}`
 }
@@ -644,6 +662,10 @@ func (w *isoWorld) checkIDRoutes(t *testing.T, routes []httpapi.Route) {
 		if _, params := pathParams(rt.Path); len(params) == 0 {
 			continue
 		}
+		if isSignedDownload(rt) {
+			w.checkSignedDownload(t, rt)
+			continue
+		}
 		path, kind, ok := w.globexPath(t, rt)
 		if !ok {
 			continue
@@ -663,6 +685,7 @@ func (w *isoWorld) checkIDRoutes(t *testing.T, routes []httpapi.Route) {
 type refCase struct {
 	name   string
 	body   string
+	ctype  string         // the body's Content-Type when not JSON
 	want   map[string]int // caller → status
 	field  string         // the fields entry naming the reference, in the admin's answer
 	reason string         // why a status other than 404 is right
@@ -679,7 +702,14 @@ func (w *isoWorld) createRefs() map[string][]refCase {
 	A, G := w.acme, w.globex
 	dev := `"name":"pwned","address":"192.0.2.200","platform":"cisco_iosxe"`
 	adminOnly := map[string]int{"admin": 404, "viewer": 403, "outsider": 404}
+	gxImage, ctype := multipartBody(imageForm(G, "pwned.bin", []byte("pwned"))...)
+	globalImage, _ := multipartBody(imageForm(0, "pwned.bin", []byte("pwned"))...)
 	return map[string][]refCase{
+		"/api/firmware-images/": {
+			{name: "customer globex", body: gxImage, ctype: ctype, want: all(404), field: "customer"},
+			{name: "a global image", body: globalImage, ctype: ctype, want: all(403),
+				reason: "an upload without a customer is a global image, which only staff upload"},
+		},
 		"/api/devices/": {
 			{name: "customer globex", body: fmt.Sprintf(`{"customer":%d,"device_group":%d,%s}`, G, w.gx, dev), want: all(404), field: "customer"},
 			{name: "globex group in acme", body: fmt.Sprintf(`{"customer":%d,"device_group":%d,%s}`, A, w.gx, dev), want: all(404), field: "device_group"},
@@ -763,7 +793,11 @@ func (w *isoWorld) checkCreates(t *testing.T, routes []httpapi.Route) {
 			for _, caller := range w.callers {
 				want := c.want[caller]
 				code := map[int]string{400: "invalid", 403: "forbidden", 404: "not_found"}[want]
-				r := w.refused(t, caller, rt.Method, rt.Path, c.body, want, code)
+				var hdr []string
+				if c.ctype != "" {
+					hdr = []string{"Content-Type", c.ctype}
+				}
+				r := w.refused(t, caller, rt.Method, rt.Path, c.body, want, code, hdr...)
 				if caller == "admin" && c.field != "" {
 					if f, _ := r.body["fields"].(map[string]any); f[c.field] == nil {
 						t.Errorf("POST %s (%s) as admin: %s; want fields naming %q", rt.Path, c.name, r.raw, c.field)

@@ -134,13 +134,28 @@ func accessLog(next http.Handler, log *slog.Logger) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		req := service.RequestFrom(r.Context())
-		attrs := []any{"request_id", req.ID, "method", r.Method, "path", r.URL.Path, "status", rec.status,
+		attrs := []any{"request_id", req.ID, "method", r.Method, "path", loggedPath(r.URL.Path), "status", rec.status,
 			"bytes", rec.bytes, "duration_ms", float64(time.Since(start).Microseconds()) / 1000, "client", req.ClientAddr}
 		if sub := service.SubjectFrom(r.Context()); sub != nil && sub.User != nil {
 			attrs = append(attrs, "user", sub.User.Username)
 		}
 		log.InfoContext(r.Context(), "http request", attrs...)
 	})
+}
+
+// loggedPath is a request path as logs show it: the signature of a signed firmware URL
+// (/firmware/{id}/{expires}/{signature}/{filename}) is a credential until it expires, and
+// logs are read by more people than may fetch images.
+func loggedPath(p string) string {
+	rest, ok := strings.CutPrefix(p, "/firmware/")
+	if !ok {
+		return p
+	}
+	segs := strings.SplitN(rest, "/", 4)
+	if len(segs) == 4 {
+		segs[2] = "[redacted]"
+	}
+	return "/firmware/" + strings.Join(segs, "/")
 }
 
 // recoverPanics turns a panic into a 500 that names the request id, logs the stack, and

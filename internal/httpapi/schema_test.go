@@ -111,6 +111,11 @@ func TestOpenAPICheckerCatchesDrift(t *testing.T) {
 			delete(s, "additionalProperties")
 			return routes
 		}, "POST /api/devices/: request body schema must have additionalProperties: false"},
+		{"open upload form", func(doc map[string]any) []httpapi.Route {
+			s := doc["components"].(map[string]any)["schemas"].(map[string]any)["FirmwareImageUpload"].(map[string]any)
+			delete(s, "additionalProperties")
+			return routes
+		}, "POST /api/firmware-images/: request body schema must have additionalProperties: false"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -321,18 +326,27 @@ func operationProblems(doc map[string]any, path string, item, op map[string]any,
 		}
 	}
 
-	// Request bodies are strict JSON: the schema must refuse unknown fields too.
+	// Request bodies are strict JSON (or, for uploads, a strict form): the schema must refuse
+	// unknown fields too.
 	if rb, ok := op["requestBody"]; ok {
 		body, err := resolve(doc, rb)
 		if err == nil {
 			content, _ := body.(map[string]any)["content"].(map[string]any)
-			media, _ := content["application/json"].(map[string]any)
-			if media == nil {
-				add("request body is not application/json")
-			} else if s, err := resolve(doc, media["schema"]); err == nil {
-				if sm, _ := s.(map[string]any); sm["additionalProperties"] != false {
-					add("request body schema must have additionalProperties: false")
+			strict := 0
+			for _, mt := range []string{"application/json", "multipart/form-data"} {
+				media, _ := content[mt].(map[string]any)
+				if media == nil {
+					continue
 				}
+				strict++
+				if s, err := resolve(doc, media["schema"]); err == nil {
+					if sm, _ := s.(map[string]any); sm["additionalProperties"] != false {
+						add("request body schema must have additionalProperties: false")
+					}
+				}
+			}
+			if strict == 0 {
+				add("request body is neither application/json nor multipart/form-data")
 			}
 		}
 	}

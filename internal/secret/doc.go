@@ -8,6 +8,9 @@
 // id and where it is stored (AAD), so bytes moved to another row, column or customer, or
 // relabelled with another key id, fail to decrypt.
 //
+// The keyring also makes MACs (Keyring.MAC, CheckMAC) for values webnet hands out and must
+// recognise later, such as signed firmware URLs, under keys derived per purpose (mac.go).
+//
 // The package must never log, print or return plaintext or key material, except through
 // Value.Reveal; its errors say what went wrong (version, key id, authentication, which line of
 // the key file) and carry neither. It does no database work: callers store the bytes, and a

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 
 	"webnet/internal/authz"
+	"webnet/internal/firmware"
 	"webnet/internal/password"
 	"webnet/internal/secret"
 	"webnet/internal/store"
@@ -26,6 +28,15 @@ type CoreConfig struct {
 	Logger  *slog.Logger
 	// Retention says which configuration backups to keep (zero: all).
 	Retention webnet.Retention
+	// DataDir holds the firmware images (its firmware/ subdirectory); without it the
+	// firmware methods fail.
+	DataDir string
+	// FirmwareMaxSize is the largest firmware image accepted (default
+	// DefaultFirmwareMaxSize).
+	FirmwareMaxSize int64
+	// PublicURL is the base URL devices reach webnet at (http(s)://host[:port][/path]), for
+	// the signed firmware URLs of FirmwareURL; empty, FirmwareURL is unavailable.
+	PublicURL string
 }
 
 // Core is the service for tenant data: customers, users and their grants, device groups and
@@ -40,6 +51,10 @@ type Core struct {
 	jobs    JobService
 	log     *slog.Logger
 	retain  webnet.Retention
+	// firmware is the image files' directory (nil without a data dir); publicURL the base
+	// of signed firmware URLs (nil when not configured).
+	firmware  *firmware.Store
+	publicURL *url.URL
 }
 
 // NewCore returns a Core, refusing a config without its dependencies.
@@ -53,8 +68,26 @@ func NewCore(cfg CoreConfig) (*Core, error) {
 	if cfg.Jobs == nil {
 		cfg.Jobs = QueuedJobs{}
 	}
-	return &Core{db: cfg.DB, access: cfg.Access, clock: cfg.Clock, keyring: cfg.Keyring, hasher: cfg.Hasher, jobs: cfg.Jobs, log: cfg.Logger,
-		retain: cfg.Retention}, nil
+	c := &Core{db: cfg.DB, access: cfg.Access, clock: cfg.Clock, keyring: cfg.Keyring, hasher: cfg.Hasher, jobs: cfg.Jobs, log: cfg.Logger,
+		retain: cfg.Retention}
+	if cfg.DataDir != "" {
+		if cfg.FirmwareMaxSize <= 0 {
+			cfg.FirmwareMaxSize = DefaultFirmwareMaxSize
+		}
+		fw, err := firmware.NewStore(firmware.Config{DataDir: cfg.DataDir, MaxSize: cfg.FirmwareMaxSize, Logger: cfg.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("core: %w", err)
+		}
+		c.firmware = fw
+	}
+	if cfg.PublicURL != "" {
+		u, err := parsePublicURL(cfg.PublicURL)
+		if err != nil {
+			return nil, fmt.Errorf("core: %w", err)
+		}
+		c.publicURL = u
+	}
+	return c, nil
 }
 
 // entry is an audit record in the making.
