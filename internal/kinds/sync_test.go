@@ -1,12 +1,15 @@
 package kinds_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +34,25 @@ type lab struct {
 	cust     int64
 	ids      map[string]int64 // device name → id
 	password string
+	logs     *lockedBuffer // the worker's own log
+}
+
+// lockedBuffer is a bytes.Buffer safe for the worker's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func newLab(t testing.TB, db *store.DB, n int) *lab {
@@ -85,8 +107,10 @@ func newLab(t testing.TB, db *store.DB, n int) *lab {
 	if err != nil {
 		t.Fatal(err)
 	}
+	l.logs = &lockedBuffer{}
 	r, err := jobs.New(jobs.Config{Queue: q, Poll: 50 * time.Millisecond, FlushEvery: 20 * time.Millisecond,
-		Kinds: allKinds(kinds.Config{Core: core, Device: device.Options{ConnectTimeout: 3 * time.Second, CommandTimeout: 5 * time.Second}})})
+		Logger: slog.New(slog.NewJSONHandler(l.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Kinds:  allKinds(kinds.Config{Core: core, Device: device.Options{ConnectTimeout: 3 * time.Second, CommandTimeout: 5 * time.Second}})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +273,11 @@ func TestSyncFaults(t *testing.T) {
 			t.Errorf("%s: %+v", n, tg)
 		}
 	}
-	// No credential plaintext anywhere: job log, messages, database file.
+	// No credential plaintext anywhere: the worker's log, the job log, messages, the database
+	// files.
+	if logs := l.logs.String(); !strings.Contains(logs, `"job finished"`) || strings.Contains(logs, l.password) {
+		t.Fatalf("the worker's log is empty or holds the password: %d bytes", len(logs))
+	}
 	lines, _ := l.db.Read().JobLogs(context.Background(), j.ID, 0, 10000)
 	for _, ln := range lines {
 		if strings.Contains(ln.Message, l.password) {
