@@ -283,7 +283,7 @@ func TestDeviceSideBadInput(t *testing.T) {
 			one := fmt.Sprintf("/api/devices/%d/%s/", r1, act)
 			extra := ""
 			if act == "upgrade" {
-				extra = `,"image":1,"dry_run":true`
+				extra = fmt.Sprintf(`,"image":%d,"dry_run":true`, w.img)
 			}
 			add("POST "+bulk,
 				badCase{name: "empty list", path: bulk, body: `{"devices":[]` + extra + `}`, status: 400, code: "invalid", field: "devices"},
@@ -311,7 +311,7 @@ func TestDeviceSideBadInput(t *testing.T) {
 		add("POST /api/devices/upgrade/",
 			badCase{name: "no image", path: "/api/devices/upgrade/", body: fmt.Sprintf(`{"devices":[%d],"dry_run":true}`, r1), status: 400, code: "invalid", field: "image"},
 			badCase{name: "image a name", path: "/api/devices/upgrade/", body: fmt.Sprintf(`{"devices":[%d],"image":"17.9.4","dry_run":true}`, r1), status: 400, code: "invalid", field: "image"},
-			badCase{name: "not confirmed", path: "/api/devices/upgrade/", body: fmt.Sprintf(`{"devices":[%d,%d],"image":1}`, r1, r2), status: 400, code: "invalid", field: "confirm"},
+			badCase{name: "not confirmed", path: "/api/devices/upgrade/", body: fmt.Sprintf(`{"devices":[%d,%d],"image":%d}`, r1, r2, w.img), status: 400, code: "invalid", field: "confirm"},
 			badCase{name: "viewer, no image", who: "viewer", path: "/api/devices/upgrade/", body: fmt.Sprintf(`{"devices":[%d]}`, r1), status: 403, code: "forbidden", denied: 1, devices: []int64{r1}},
 			badCase{name: "one device, no image", path: fmt.Sprintf("/api/devices/%d/upgrade/", r1), body: `{"dry_run":true}`, status: 400, code: "invalid", field: "image"},
 		)

@@ -170,9 +170,7 @@ func newIsoWorld(t *testing.T, e *env) *isoWorld {
 		}
 		images = append(images, idOf(r.body))
 	}
-	if r := w.upload(t, w.root, imageForm(0, "global-ios.bin", imageBytes(102, 1000))...); r.status != 201 {
-		t.Fatalf("set-up global upload: %d %s", r.status, r.raw)
-	}
+	w.image(t) // a global image, which everybody sees
 	audit := w.listIDs(t, w.root, fmt.Sprintf("/api/audit-log/?customer=%d&limit=1000", w.globex))
 	if len(audit) == 0 {
 		t.Fatal("globex has no audit records")
@@ -466,7 +464,7 @@ func (w *isoWorld) plausibleBody(rt httpapi.Route, kind string) string {
 	case "sync", "readiness":
 		return `{"dry_run":true}`
 	case "upgrade":
-		return `{"image":1,"dry_run":false,"confirm":true}`
+		return fmt.Sprintf(`{"image":%d,"dry_run":false,"confirm":true}`, w.img)
 	case "config":
 		return `{"config":"hostname pwned","dry_run":false}`
 	case "enable", "disable", "cancel":
@@ -854,7 +852,7 @@ func (w *isoWorld) checkBulk(t *testing.T, routes []httpapi.Route) {
 		body := fmt.Sprintf(`{"devices":[%d,%d],"dry_run":false,"confirm":true}`, w.r1, w.g1)
 		switch rt.Path {
 		case "/api/devices/upgrade/":
-			body = fmt.Sprintf(`{"devices":[%d,%d],"image":1,"dry_run":false,"confirm":true}`, w.r1, w.g1)
+			body = fmt.Sprintf(`{"devices":[%d,%d],"image":%d,"dry_run":false,"confirm":true}`, w.r1, w.g1, w.img)
 		case "/api/devices/readiness/", "/api/devices/sync/":
 			body = fmt.Sprintf(`{"devices":[%d,%d]}`, w.r1, w.g1)
 		}

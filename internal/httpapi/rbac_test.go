@@ -108,15 +108,15 @@ func TestCustomActionsAndTheDeniedSentence(t *testing.T) {
 			t.Fatalf("syncer readiness: %d %s", r.status, r.raw)
 		}
 		// Upgrade: nobody but admin; without confirm the admin gets the plan.
-		r = w.do(t, "POST", "/api/devices/upgrade/", fmt.Sprintf(`{"devices":[%d],"image":1}`, w.r1), as(w.tokens["operator"])...)
+		r = w.do(t, "POST", "/api/devices/upgrade/", fmt.Sprintf(`{"devices":[%d],"image":%d}`, w.r1, w.image(t)), as(w.tokens["operator"])...)
 		if r.status != 403 || r.body["error"] != "You do not have permission to upgrade device firmware" {
 			t.Fatalf("operator upgrade: %d %s", r.status, r.raw)
 		}
-		r = w.do(t, "POST", "/api/devices/upgrade/", fmt.Sprintf(`{"devices":[%d],"image":1}`, w.r1), as(w.tokens["admin"])...)
+		r = w.do(t, "POST", "/api/devices/upgrade/", fmt.Sprintf(`{"devices":[%d],"image":%d}`, w.r1, w.image(t)), as(w.tokens["admin"])...)
 		if r.status != 400 || r.body["plan"] == nil {
 			t.Fatalf("admin upgrade without confirm: %d %s", r.status, r.raw)
 		}
-		r = w.do(t, "POST", "/api/devices/upgrade/", fmt.Sprintf(`{"devices":[%d],"image":1,"confirm":true}`, w.r1), as(w.tokens["admin"])...)
+		r = w.do(t, "POST", "/api/devices/upgrade/", fmt.Sprintf(`{"devices":[%d],"image":%d,"confirm":true}`, w.r1, w.image(t)), as(w.tokens["admin"])...)
 		if r.status != 202 {
 			t.Fatalf("admin upgrade: %d %s", r.status, r.raw)
 		}
@@ -295,11 +295,11 @@ func TestFullCRUDNeverImpliesCustomActions(t *testing.T) {
 			"readiness": "You do not have permission to check device readiness",
 			"upgrade":   "You do not have permission to upgrade device firmware",
 		} {
-			r := w.do(t, "POST", "/api/devices/"+path+"/", fmt.Sprintf(`{"devices":[%d],"image":1,"confirm":true}`, w.r1), as(w.tokens["member"])...)
+			r := w.do(t, "POST", "/api/devices/"+path+"/", fmt.Sprintf(`{"devices":[%d],"image":%d,"confirm":true}`, w.r1, w.image(t)), as(w.tokens["member"])...)
 			if r.status != 403 || r.body["error"] != sentence {
 				t.Errorf("bulk %s: %d %s", path, r.status, r.raw)
 			}
-			r = w.do(t, "POST", fmt.Sprintf("/api/devices/%d/%s/", w.r1, path), `{"image":1,"confirm":true}`, as(w.tokens["member"])...)
+			r = w.do(t, "POST", fmt.Sprintf("/api/devices/%d/%s/", w.r1, path), fmt.Sprintf(`{"image":%d,"confirm":true}`, w.image(t)), as(w.tokens["member"])...)
 			if r.status != 403 || r.body["error"] != sentence {
 				t.Errorf("single %s: %d %s", path, r.status, r.raw)
 			}

@@ -20,6 +20,21 @@ type world struct {
 	tokens           map[string]string
 	ids              map[string]int64
 	syncRole, noRole int64 // roles on core: one with sync_device_inventory, one with nothing
+	img              int64 // a global firmware image (image), uploaded when first needed
+}
+
+// image returns a global firmware image's id, uploading one as root the first time: readiness
+// and upgrade requests must name an image that exists.
+func (w *world) image(t testing.TB) int64 {
+	t.Helper()
+	if w.img == 0 {
+		r := w.upload(t, w.root, imageForm(0, "global-ios.bin", imageBytes(102, 1000))...)
+		if r.status != 201 {
+			t.Fatalf("upload a global image: %d %s", r.status, r.raw)
+		}
+		w.img = idOf(r.body)
+	}
+	return w.img
 }
 
 func (w *world) post(t testing.TB, token, path, body string) map[string]any {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"webnet/internal/jobs"
-	"webnet/internal/service"
 	"webnet/internal/store"
 	"webnet/internal/store/storetest"
 	"webnet/internal/webnet"
@@ -38,7 +37,7 @@ func BenchmarkNoopJobs(b *testing.B) {
 		for _, targets := range []int{0, 1} {
 			b.Run(fmt.Sprintf("%s/targets=%d", be.name, targets), func(b *testing.B) {
 				db := openDefault(b, be.d)
-				f := newBenchFleet(b, db, targets*b.N)
+				f := newFleet(b, db, max(targets*b.N, 1))
 				r, err := jobs.New(jobs.Config{Queue: f.queue, Kinds: []jobs.Kind{jobs.Noop()}})
 				if err != nil {
 					b.Fatal(err)
@@ -81,7 +80,7 @@ func BenchmarkJobLogLines(b *testing.B) {
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
 			db := openDefault(b, be.d)
-			f := newBenchFleet(b, db, 1)
+			f := newFleet(b, db, 1)
 			n := b.N
 			chatty := jobs.Kind{Name: "noop", Run: func(_ context.Context, t *jobs.Target) error {
 				for i := range n {
@@ -118,37 +117,6 @@ func BenchmarkJobLogLines(b *testing.B) {
 			}
 		})
 	}
-}
-
-func newBenchFleet(b *testing.B, db *store.DB, devices int) *fleet {
-	b.Helper()
-	ctx := context.Background()
-	f := &fleet{db: db}
-	now := time.Now().UTC()
-	err := db.InTx(ctx, func(tx *store.Tx) error {
-		c := &webnet.Customer{Name: "Acme", Slug: "acme", CreatedAt: now}
-		if err := tx.CreateCustomer(ctx, c); err != nil {
-			return err
-		}
-		f.cust = c.ID
-		for i := range max(devices, 1) {
-			d := &webnet.Device{CustomerID: c.ID, Name: fmt.Sprintf("r%d", i), Address: "192.0.2.1", Port: 22,
-				Platform: "cisco_iosxe", Enabled: true, CreatedAt: now, UpdatedAt: now}
-			if err := tx.CreateDevice(ctx, d); err != nil {
-				return err
-			}
-			f.devices = append(f.devices, d.ID)
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	f.queue, err = service.NewJobQueue(service.JobQueueConfig{DB: db})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return f
 }
 
 // openDefault opens a fresh database with the production pool size (tests use a smaller one).

@@ -23,7 +23,7 @@ type fleet struct {
 	cust    int64
 }
 
-func newFleet(t *testing.T, db *store.DB, n int) *fleet {
+func newFleet(t testing.TB, db *store.DB, n int) *fleet {
 	t.Helper()
 	ctx := context.Background()
 	f := &fleet{db: db}

@@ -73,6 +73,9 @@ func (c *Core) RunAction(ctx context.Context, a Action, req ActionRequest) ([]*w
 			return nil, err
 		}
 	}
+	if err := c.checkImageRef(ctx, g, req.Params, devices); err != nil {
+		return nil, err
+	}
 	if a.Kind == webnet.JobUpgrade && !req.DryRun && !req.Confirm {
 		plan := make([]DeviceBrief, len(devices))
 		for i, d := range devices {
@@ -196,4 +199,38 @@ func (c *Core) ExplainAccess(ctx context.Context, deviceID, userID int64) (*Devi
 		out.Permissions = append(out.Permissions, ug.Explain(p.Perm, t))
 	}
 	return out, nil
+}
+
+// checkImageRef checks the firmware image a readiness or upgrade request names, if any: it
+// must be one the caller can see (else not_found, like the same image in a URL), and either
+// global or of the devices' own customer.
+func (c *Core) checkImageRef(ctx context.Context, g *authz.Grants, params map[string]any, devices []webnet.Device) error {
+	raw, ok := params["image"]
+	if !ok {
+		return nil
+	}
+	var id int64
+	switch v := raw.(type) {
+	case int64:
+		id = v
+	case float64: // from a job's stored parameters (retry)
+		id = int64(v)
+	default:
+		return webnet.Invalid("Invalid request.", map[string]string{"image": "Must be a firmware image id."})
+	}
+	img, err := c.imageFor(ctx, g, id, "")
+	if err != nil {
+		return &webnet.Error{Code: webnet.ENotFound, Message: "Firmware image not found.",
+			Fields: map[string]string{"image": "No such firmware image."}}
+	}
+	if img.CustomerID == nil {
+		return nil
+	}
+	for _, d := range devices {
+		if d.CustomerID != *img.CustomerID {
+			return webnet.Invalid("Invalid request.", map[string]string{
+				"image": fmt.Sprintf("The image belongs to another customer than device %s; use one of its customer's images or a global one.", d.Name)})
+		}
+	}
+	return nil
 }
