@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"strconv"
 
 	"webnet/internal/service"
 	"webnet/internal/webnet"
@@ -42,26 +41,13 @@ func (a *API) registerAdmin(mux *http.ServeMux) {
 	a.handle(mux, "DELETE /api/permission-bundles/{id}/", signedIn, a.deleteBundle)
 }
 
-// queryID reads an optional positive id filter such as ?customer=3; anything else is invalid.
-func filterID(r *http.Request, name string) (*int64, error) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
-		return nil, nil
-	}
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id <= 0 {
-		return nil, webnet.Invalid("Invalid filter.", map[string]string{name: "Must be a positive id."})
-	}
-	return &id, nil
-}
-
 // pageAndID reads the page and an optional id filter.
 func pageAndID(r *http.Request, name string) (webnet.Page, *int64, error) {
 	p, err := pageOf(r)
 	if err != nil {
 		return p, nil, err
 	}
-	id, err := filterID(r, name)
+	id, err := queryID(r, name)
 	return p, id, err
 }
 
@@ -155,7 +141,7 @@ func (a *API) listMemberships(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	user, err := filterID(r, "user")
+	user, err := queryID(r, "user")
 	if err != nil {
 		return err
 	}
