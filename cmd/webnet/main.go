@@ -198,15 +198,7 @@ func (c cli) serve(ctx context.Context, args []string) error {
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
-	if err := cfg.validate(); err != nil {
-		return usageError{err}
-	}
-	m := &Main{Config: cfg, Logger: c.logger(cfg), Stderr: c.stderr}
-	if err := m.Open(ctx); err != nil {
-		return err
-	}
-	defer m.Close()
-	return m.Run(ctx)
+	return c.runMain(ctx, cfg)
 }
 
 func (c cli) worker(ctx context.Context, args []string) error {
@@ -220,6 +212,11 @@ func (c cli) worker(ctx context.Context, args []string) error {
 		return err
 	}
 	cfg.WorkerOnly = true
+	return c.runMain(ctx, cfg)
+}
+
+// runMain validates cfg, then opens a Main on it and runs it until ctx ends (serve, worker).
+func (c cli) runMain(ctx context.Context, cfg Config) error {
 	if err := cfg.validate(); err != nil {
 		return usageError{err}
 	}
