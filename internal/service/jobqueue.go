@@ -241,15 +241,23 @@ func (q *JobQueue) AppendLog(ctx context.Context, jobID int64, lines []webnet.Jo
 func (q *JobQueue) FinishJob(ctx context.Context, worker string, jobID int64, lines []webnet.JobLogLine) (string, error) {
 	var status string
 	err := q.db.InTx(ctx, func(tx *store.Tx) error {
-		if held, err := tx.HoldsJob(ctx, jobID, worker); err != nil || !held {
+		// The worker has run every target it could: any still pending or running had its
+		// end lost (the write failed); a finished job must not pretend they succeeded. The
+		// progress row (a key lookup) says whether there are any, so the usual finish pays
+		// nothing for this.
+		done, total, err := tx.JobProgress(ctx, jobID)
+		if err != nil {
 			return err
 		}
-		// The worker has run every target it could: any still pending or running had its
-		// end lost (the write failed); a finished job must not pretend they succeeded.
-		for _, from := range []string{webnet.TargetRunning, webnet.TargetPending} {
-			if _, err := tx.FailTargets(ctx, jobID, from,
-				"The worker could not record this target's end; its result is unknown (see the worker's log)."); err != nil {
+		if done < total {
+			if held, err := tx.HoldsJob(ctx, jobID, worker); err != nil || !held {
 				return err
+			}
+			for _, from := range []string{webnet.TargetRunning, webnet.TargetPending} {
+				if _, err := tx.FailTargets(ctx, jobID, from,
+					"The worker could not record this target's end; its result is unknown (see the worker's log)."); err != nil {
+					return err
+				}
 			}
 		}
 		counts, err := tx.TargetCounts(ctx, jobID)
