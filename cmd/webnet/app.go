@@ -134,7 +134,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	pages, err := ui.New(ui.Config{Identity: m.identity, Logger: m.Logger, Version: version()})
+	pages, err := ui.New(ui.Config{Identity: m.identity, Core: m.core, Logger: m.Logger, Version: version()})
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package ui
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -18,20 +17,6 @@ type loginData struct {
 	Username string
 	Next     string
 	Error    string
-}
-
-func (u *UI) home(w http.ResponseWriter, r *http.Request) {
-	if !signedIn(r) {
-		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-		return
-	}
-	me, err := u.id.Me(r.Context())
-	if err != nil {
-		u.log.ErrorContext(r.Context(), "home", "err", err)
-		http.Error(w, "Internal error.", http.StatusInternalServerError)
-		return
-	}
-	u.render(w, r, http.StatusOK, "home", "webnet", me)
 }
 
 func (u *UI) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -92,5 +77,5 @@ func (u *UI) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: service.SessionCookie, Value: "", Path: "/", HttpOnly: true,
 		Secure: service.RequestFrom(r.Context()).Secure, SameSite: http.SameSiteLaxMode, MaxAge: -1})
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	http.Redirect(w, r, "/login?notice=signed-out", http.StatusSeeOther)
 }
