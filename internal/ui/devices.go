@@ -2,5 +2,5 @@ package ui
 
 import "net/http"
 
-// registerDevices adds the device list, device detail and upgrade wizard.
+// registerDevices adds the device list, its floating action bar and bulk actions.
 func (u *UI) registerDevices(mux *http.ServeMux) {}

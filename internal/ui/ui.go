@@ -5,7 +5,8 @@
 // button the API would honour.
 //
 // Layout of the package: ui.go (templates, rendering, errors), session.go (sign-in),
-// one file per area registering its pages (dashboard.go, devices.go, jobs.go, admin.go…),
+// one file per area registering its pages (dashboard.go, devices.go, detail.go, jobs.go,
+// admin.go),
 // templates/<page>.html per page (each defines "content", rendered inside layout.html),
 // templates/_<name>.html partials shared by every page, static/ (CSS, JS, vendored htmx).
 package ui
@@ -96,6 +97,7 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /logout", u.logout)
 	u.registerDashboard(mux)
 	u.registerDevices(mux)
+	u.registerDetail(mux)
 	u.registerJobs(mux)
 	u.registerAdmin(mux)
 }
