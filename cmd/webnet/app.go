@@ -176,7 +176,8 @@ func (m *Main) publicURL() string {
 // jobKinds are the job kinds this build's workers run.
 func (m *Main) jobKinds() []jobs.Kind {
 	device := kinds.Config{Core: m.core}
-	return []jobs.Kind{jobs.Noop(), kinds.Sync(device), kinds.ConfigPush(device), kinds.Compliance(device)}
+	return []jobs.Kind{jobs.Noop(), kinds.Sync(device), kinds.ConfigPush(device), kinds.Compliance(device),
+		kinds.Readiness(device), kinds.Upgrade(device, kinds.UpgradeConfig{})}
 }
 
 // openDB opens and migrates the configured database.

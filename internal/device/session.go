@@ -188,3 +188,6 @@ func firstLine(s string) string {
 	}
 	return "(no output)"
 }
+
+// Platform is the session's device platform.
+func (s *Session) Platform() string { return s.platform }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -250,23 +251,67 @@ func (a *API) bulkDelete(w http.ResponseWriter, r *http.Request) error {
 }
 
 // actionBody is the body of the custom-action endpoints; image is the firmware image of
-// readiness and upgrade.
+// readiness and upgrade. Concurrency (targets at once) and max_failures (stop starting
+// targets after that many failed) shape any action's job; reload_timeout (seconds) is the
+// upgrade's wait for a reloading device.
 type actionBody struct {
-	Devices []int64 `json:"devices"`
-	Image   *int64  `json:"image"`
-	DryRun  bool    `json:"dry_run"`
-	Confirm bool    `json:"confirm"`
+	Devices       []int64 `json:"devices"`
+	Image         *int64  `json:"image"`
+	DryRun        bool    `json:"dry_run"`
+	Confirm       bool    `json:"confirm"`
+	Concurrency   *int    `json:"concurrency"`
+	MaxFailures   *int    `json:"max_failures"`
+	ReloadTimeout *int    `json:"reload_timeout"`
 }
 
+// Bounds of the job-shaping fields.
+const (
+	maxActionConcurrency = 256
+	minReloadTimeout     = 30
+	maxReloadTimeout     = 4 * 3600
+)
+
 // request builds the service request. bodyErr is what is wrong with the body, if anything;
-// when nothing is, an upgrade without its image is.
+// when nothing is, an invalid field or an upgrade without its image is.
 func (b actionBody) request(act service.Action, ids []int64, bodyErr error) service.ActionRequest {
-	req := service.ActionRequest{Devices: ids, DryRun: b.DryRun, Confirm: b.Confirm, BodyErr: bodyErr}
+	req := service.ActionRequest{Devices: ids, DryRun: b.DryRun, Confirm: b.Confirm, BodyErr: bodyErr, Params: map[string]any{}}
 	if b.Image != nil {
-		req.Params = map[string]any{"image": *b.Image}
+		req.Params["image"] = *b.Image
 	}
-	if req.BodyErr == nil && act.Kind == webnet.JobUpgrade && b.Image == nil {
-		req.BodyErr = webnet.Invalid("Invalid upgrade.", map[string]string{"image": "This field is required."})
+	fields := map[string]string{}
+	if b.Concurrency != nil {
+		if *b.Concurrency < 1 || *b.Concurrency > maxActionConcurrency {
+			fields["concurrency"] = fmt.Sprintf("Must be between 1 and %d.", maxActionConcurrency)
+		}
+		req.Params["concurrency"] = *b.Concurrency
+	}
+	if b.MaxFailures != nil {
+		if *b.MaxFailures < 1 {
+			fields["max_failures"] = "Must be at least 1 (leave it out for no limit)."
+		}
+		req.Params["max_failures"] = *b.MaxFailures
+	}
+	if b.ReloadTimeout != nil {
+		switch {
+		case act.Kind != webnet.JobUpgrade:
+			fields["reload_timeout"] = "Only upgrades reload devices."
+		case *b.ReloadTimeout < minReloadTimeout || *b.ReloadTimeout > maxReloadTimeout:
+			fields["reload_timeout"] = fmt.Sprintf("Must be between %d and %d seconds.", minReloadTimeout, maxReloadTimeout)
+		}
+		req.Params["reload_timeout"] = *b.ReloadTimeout
+	}
+	if act.Kind == webnet.JobUpgrade && b.Image == nil {
+		fields["image"] = "This field is required."
+	}
+	if len(req.Params) == 0 {
+		req.Params = nil
+	}
+	if req.BodyErr == nil && len(fields) > 0 {
+		msg := "Invalid request."
+		if act.Kind == webnet.JobUpgrade {
+			msg = "Invalid upgrade."
+		}
+		req.BodyErr = webnet.Invalid(msg, fields)
 	}
 	return req
 }

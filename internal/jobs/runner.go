@@ -292,6 +292,7 @@ func (r *Runner) runJob(ctx context.Context, c Claim) {
 	}
 	n := r.concurrency(kind, j)
 	sem := make(chan struct{}, n)
+	stop := newFailureLimit(j)
 	var ended atomic.Bool // the last target's end ended the job
 	var targets sync.WaitGroup
 	for _, d := range c.Pending {
@@ -304,7 +305,7 @@ func (r *Runner) runJob(ctx context.Context, c Claim) {
 		}
 		targets.Go(func() {
 			defer func() { <-sem }()
-			r.runTarget(ctx, kind, j, d, buf, &ended, log)
+			r.runTarget(ctx, kind, j, d, buf, &ended, stop, log)
 		})
 	}
 	targets.Wait()
@@ -337,6 +338,39 @@ func (r *Runner) runJob(ctx context.Context, c Claim) {
 		}
 		log.Info("job finished", "status", status)
 	}
+}
+
+// failureLimit stops a job's remaining targets once max_failures of its targets failed (the
+// job parameter; 0 or absent: no limit). Targets already running go on; those not started
+// yet are skipped with the reason. The count is this worker's: after a resume, failures under
+// the previous worker are not counted again.
+type failureLimit struct {
+	max int64
+	n   atomic.Int64
+}
+
+func newFailureLimit(j *webnet.Job) *failureLimit {
+	var p struct {
+		MaxFailures int64 `json:"max_failures"`
+	}
+	l := &failureLimit{}
+	if (&Target{Job: j}).Params(&p) == nil && p.MaxFailures > 0 {
+		l.max = p.MaxFailures
+	}
+	return l
+}
+
+func (l *failureLimit) failed() { l.n.Add(1) }
+
+// reached returns why the next target must not start ("" when it may).
+func (l *failureLimit) reached() string {
+	if l.max == 0 {
+		return ""
+	}
+	if n := l.n.Load(); n >= l.max {
+		return fmt.Sprintf("Not started: %d targets of this job failed, its limit (max_failures %d).", n, l.max)
+	}
+	return ""
 }
 
 // concurrency is how many targets of job j run at once.
@@ -379,7 +413,7 @@ func (r *Runner) flushLoop(ctx context.Context, jobID int64, buf *logBuffer, log
 }
 
 // runTarget runs one target; done is set when its end also ended the job (the last target).
-func (r *Runner) runTarget(ctx context.Context, k Kind, j *webnet.Job, d webnet.Device, buf *logBuffer, done *atomic.Bool, log *slog.Logger) {
+func (r *Runner) runTarget(ctx context.Context, k Kind, j *webnet.Job, d webnet.Device, buf *logBuffer, done *atomic.Bool, stop *failureLimit, log *slog.Logger) {
 	id := d.ID
 	buf.write.Lock()
 	err := r.cfg.Queue.StartTarget(ctx, r.cfg.Name, j.ID, id, buf.take(buf.line("info", &id, "Started on "+d.Name+".")))
@@ -392,9 +426,17 @@ func (r *Runner) runTarget(ctx context.Context, k Kind, j *webnet.Job, d webnet.
 	}
 	t := &Target{Job: j, Device: d, log: buf}
 	tctx, cancel := context.WithTimeoutCause(ctx, k.Timeout, fmt.Errorf("timed out after %s", k.Timeout))
-	runErr := safeRun(tctx, k, t, log)
+	var runErr error
+	if why := stop.reached(); why != "" {
+		runErr = Skipped(why)
+	} else {
+		runErr = safeRun(tctx, k, t, log)
+	}
 	cancel()
 	status, message := outcome(runErr, t.resultMessage())
+	if status == webnet.TargetFailed {
+		stop.failed()
+	}
 	cause := context.Cause(ctx)
 	switch {
 	case errors.Is(cause, errShutdown) || errors.Is(cause, errLost):

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,11 +75,16 @@ func newLab(t testing.TB, db *store.DB, n int) *lab {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// webnet's HTTP side, for the signed firmware URLs devices fetch images from.
+	web := httptest.NewUnstartedServer(nil)
+	web.Start()
+	t.Cleanup(web.Close)
 	core, err := service.NewCore(service.CoreConfig{DB: db, Access: access, Clock: webnet.SystemClock{}, Keyring: keyring,
-		Jobs: service.QueuedJobs{}})
+		Jobs: service.QueuedJobs{}, DataDir: t.TempDir(), PublicURL: web.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
+	web.Config.Handler = firmwareHandler(t, db, core)
 	l := &lab{db: db, core: core, fleet: fleet, sys: service.WithSubject(ctx, service.System()), ids: map[string]int64{}, password: password}
 	c, err := core.CreateCustomer(l.sys, service.CustomerInput{Name: "Acme", Slug: "acme"})
 	if err != nil {
@@ -122,7 +128,8 @@ func newLab(t testing.TB, db *store.DB, n int) *lab {
 
 // allKinds are the device kinds the lab's worker runs.
 func allKinds(cfg kinds.Config) []jobs.Kind {
-	return []jobs.Kind{kinds.Sync(cfg), kinds.ConfigPush(cfg), kinds.Compliance(cfg)}
+	return []jobs.Kind{kinds.Sync(cfg), kinds.ConfigPush(cfg), kinds.Compliance(cfg), kinds.Readiness(cfg),
+		kinds.Upgrade(cfg, kinds.UpgradeConfig{ReloadPoll: 100 * time.Millisecond, ReloadPollMax: 500 * time.Millisecond, ReloadTimeout: 10 * time.Second})}
 }
 
 // sync runs a sync job on the named devices and returns it finished.

@@ -77,14 +77,10 @@ func (c *Core) RunAction(ctx context.Context, a Action, req ActionRequest) ([]*w
 		return nil, err
 	}
 	if a.Kind == webnet.JobUpgrade && !req.DryRun && !req.Confirm {
-		plan := make([]DeviceBrief, len(devices))
-		for i, d := range devices {
-			plan[i] = DeviceBrief{ID: d.ID, Name: d.Name}
-		}
 		return nil, &webnet.Error{Code: webnet.EInvalid,
 			Message: "Upgrading firmware needs confirm: true (or dry_run: true to see the plan).",
 			Fields:  map[string]string{"confirm": "Set to true to upgrade these devices."},
-			Extra:   map[string]any{"plan": map[string]any{"devices": plan, "params": req.Params}}}
+			Extra:   map[string]any{"plan": c.upgradePlan(ctx, devices, req.Params)}}
 	}
 	byCustomer := map[int64][]int64{}
 	var order []int64
@@ -233,4 +229,22 @@ func (c *Core) checkImageRef(ctx context.Context, g *authz.Grants, params map[st
 		}
 	}
 	return nil
+}
+
+// upgradePlan is what an upgrade request would do, answered when it lacks confirm: the
+// devices with the version each runs, the image, the steps each device goes through and the
+// job's parameters.
+func (c *Core) upgradePlan(ctx context.Context, devices []webnet.Device, params map[string]any) map[string]any {
+	list := make([]map[string]any, len(devices))
+	for i, d := range devices {
+		list[i] = map[string]any{"id": d.ID, "name": d.Name, "platform": d.Platform, "version": d.OSVersion}
+	}
+	plan := map[string]any{"devices": list, "params": params, "steps": webnet.UpgradeSteps}
+	if id, ok := params["image"].(int64); ok {
+		if img, err := c.db.Read().FirmwareImageByID(ctx, id); err == nil {
+			plan["image"] = map[string]any{"id": img.ID, "filename": img.Filename, "platform": img.Platform,
+				"version": img.Version, "size": img.Size, "md5": img.MD5}
+		}
+	}
+	return plan
 }
