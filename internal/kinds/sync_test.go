@@ -58,11 +58,30 @@ func (l *lockedBuffer) String() string {
 
 func newLab(t testing.TB, db *store.DB, n int) *lab {
 	t.Helper()
+	return newLabWith(t, db, labConfig{Devices: n})
+}
+
+// labConfig shapes a lab: Devices devices of Platforms (default: IOS-XE, EOS and Junos in
+// turn) that take ReloadTime (default 1 s) to reload.
+type labConfig struct {
+	Devices    int
+	Platforms  []string
+	ReloadTime time.Duration
+}
+
+func newLabWith(t testing.TB, db *store.DB, lc labConfig) *lab {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
+	if lc.ReloadTime <= 0 {
+		lc.ReloadTime = time.Second
+	}
+	if lc.Platforms == nil {
+		lc.Platforms = []string{"cisco_iosxe", "arista_eos", "juniper_junos"}
+	}
 	const password = "sim-Pa55word-7f3e"
-	fleet, err := devsim.Start(ctx, devsim.Config{Count: n, Seed: 7, Password: password, ReloadTime: time.Second,
-		Platforms: []string{"cisco_iosxe", "arista_eos", "juniper_junos"}})
+	fleet, err := devsim.Start(ctx, devsim.Config{Count: lc.Devices, Seed: 7, Password: password, ReloadTime: lc.ReloadTime,
+		Platforms: lc.Platforms})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,6 +160,18 @@ func (l *lab) sync(t testing.TB, names ...string) *webnet.Job {
 // run runs a job of kind on the named devices, as the system, and returns it finished.
 func (l *lab) run(t testing.TB, kind string, params map[string]any, dryRun bool, names ...string) *webnet.Job {
 	t.Helper()
+	return l.wait(t, l.create(t, kind, params, dryRun, names...), max(30*time.Second, time.Duration(len(names))*50*time.Millisecond))
+}
+
+// runWithin is run with its own time limit and no dry run.
+func (l *lab) runWithin(t testing.TB, kind string, params map[string]any, limit time.Duration, names ...string) *webnet.Job {
+	t.Helper()
+	return l.wait(t, l.create(t, kind, params, false, names...), limit)
+}
+
+// create queues a job of kind on the named devices as the system and returns its id.
+func (l *lab) create(t testing.TB, kind string, params map[string]any, dryRun bool, names ...string) int64 {
+	t.Helper()
 	var ids []int64
 	for _, n := range names {
 		ids = append(ids, l.ids[n])
@@ -157,7 +188,7 @@ func (l *lab) run(t testing.TB, kind string, params map[string]any, dryRun bool,
 	if err != nil {
 		t.Fatal(err)
 	}
-	return l.wait(t, id, max(30*time.Second, time.Duration(len(ids))*50*time.Millisecond))
+	return id
 }
 
 func (l *lab) wait(t testing.TB, id int64, limit time.Duration) *webnet.Job {
