@@ -66,6 +66,10 @@ func init() {
 // maxPushForm caps the configuration push form: the text plus a little.
 const maxPushForm = 1 << 20
 
+// maxWizardForm caps the wizard's forms, which carry every device id (up to 10000, as
+// many as one action takes).
+const maxWizardForm = 512 << 10
+
 // deviceID reads the {id} of a device path; anything but a positive id is a device that
 // does not exist.
 func deviceID(r *http.Request) (int64, error) {
@@ -930,7 +934,7 @@ func (u *UI) progress(ctx context.Context, s *wizardState) (*wizardProgress, err
 
 // wizardForm reads a wizard form post and its state.
 func (u *UI) wizardForm(w http.ResponseWriter, r *http.Request, step string) (*wizardState, bool) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	r.Body = http.MaxBytesReader(w, r.Body, maxWizardForm)
 	if err := r.ParseForm(); err != nil {
 		u.fail(w, r, webnet.Invalid("The form could not be read.", nil))
 		return nil, false
