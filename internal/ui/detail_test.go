@@ -223,10 +223,22 @@ func TestDetailActions(t *testing.T) {
 			t.Fatalf("sync: %d %+v", status, j)
 		}
 		status, loc, _ = w.detailPost(t, operator, fmt.Sprintf("/devices/%d/readiness", w.r2), nil)
-		if j := job(loc); status != 303 || j.Kind != "readiness" {
-			t.Fatalf("readiness: %d %+v", status, j)
+		rj := job(loc)
+		if status != 303 || rj.Kind != "readiness" {
+			t.Fatalf("readiness: %d %+v", status, rj)
 		}
-		status, _, body := w.detailPost(t, viewer, fmt.Sprintf("/devices/%d/sync", w.e1), nil)
+		// The detail page shows the latest readiness and the jobs on the device.
+		status, body := w.get(t, operator, fmt.Sprintf("/devices/%d", w.r2))
+		if status != 200 || !strings.Contains(body, fmt.Sprintf(`Job <a href="/jobs/%d">#%d</a> (queued)`, rj.ID, rj.ID)) ||
+			!strings.Contains(body, `<span class="detail-status detail-s-pending">pending</span>`) || !strings.Contains(body, "The 1 newest of 1 jobs") {
+			t.Fatalf("readiness on the detail page: %d %s", status, body)
+		}
+		wellFormed(t, "device with jobs", body)
+		if status, body = w.get(t, admin, fmt.Sprintf("/devices/%d", w.u1)); status != 200 || !strings.Contains(body, "<em>ungrouped</em>") {
+			t.Fatalf("ungrouped device: %d %s", status, body)
+		}
+		wellFormed(t, "ungrouped device", body)
+		status, _, body = w.detailPost(t, viewer, fmt.Sprintf("/devices/%d/sync", w.e1), nil)
 		if status != 403 || !strings.Contains(body, "You do not have permission to sync device inventory") {
 			t.Fatalf("viewer's sync: %d %s", status, body)
 		}
