@@ -119,8 +119,10 @@ func perms(codes []string) map[string]bool {
 	return out
 }
 
-// readinessView is the latest readiness result of one device.
+// readinessView is the latest readiness of one device: the stored check (its checks with
+// their reasons) and the device's target in its newest readiness job (which may still run).
 type readinessView struct {
+	Stored *webnet.Readiness
 	Job    *webnet.Job
 	Target *webnet.JobTarget
 }
@@ -191,22 +193,35 @@ func (u *UI) customerName(ctx context.Context, id int64) string {
 	return fmt.Sprintf("#%d", id)
 }
 
-// latestReadiness is the device's target in its newest readiness job, if any.
+// latestReadiness is the device's stored readiness and its target in its newest readiness
+// job, if any.
 func (u *UI) latestReadiness(ctx context.Context, id int64) (*readinessView, error) {
-	jobs, _, err := u.core.ListJobs(ctx, webnet.JobQuery{DeviceID: &id, Kind: webnet.JobReadiness}, webnet.Page{Limit: 1})
-	if err != nil || len(jobs) == 0 {
+	v := &readinessView{}
+	stored, err := u.core.DeviceReadiness(ctx, id)
+	switch {
+	case err == nil:
+		v.Stored = stored
+	case webnet.ErrorCode(err) != webnet.ENotFound:
 		return nil, err
 	}
-	j, err := u.core.GetJob(ctx, jobs[0].ID)
+	jobs, _, err := u.core.ListJobs(ctx, webnet.JobQuery{DeviceID: &id, Kind: webnet.JobReadiness}, webnet.Page{Limit: 1})
 	if err != nil {
 		return nil, err
 	}
-	for i := range j.Targets {
-		if j.Targets[i].DeviceID == id {
-			return &readinessView{Job: j, Target: &j.Targets[i]}, nil
+	if len(jobs) > 0 {
+		if v.Job, err = u.core.GetJob(ctx, jobs[0].ID); err != nil {
+			return nil, err
+		}
+		for i := range v.Job.Targets {
+			if v.Job.Targets[i].DeviceID == id {
+				v.Target = &v.Job.Targets[i]
+			}
 		}
 	}
-	return &readinessView{Job: j}, nil
+	if v.Stored == nil && v.Job == nil {
+		return nil, nil
+	}
+	return v, nil
 }
 
 type configData struct {

@@ -234,6 +234,18 @@ func TestDetailActions(t *testing.T) {
 			t.Fatalf("readiness on the detail page: %d %s", status, body)
 		}
 		wellFormed(t, "device with jobs", body)
+		// Once a worker recorded the check, its checks and reasons are shown.
+		sys := service.WithSubject(context.Background(), service.System())
+		if _, err := w.env.core.RecordReadiness(sys, w.r2, &rj.ID, nil, []webnet.ReadinessCheck{
+			{Name: "reachable", Status: "pass", Reason: "Connected."}, {Name: "config_saved", Status: "fail", Reason: "3 lines of the running configuration are not saved."}}); err != nil {
+			t.Fatal(err)
+		}
+		status, body = w.get(t, operator, fmt.Sprintf("/devices/%d", w.r2))
+		if status != 200 || !strings.Contains(body, `<span class="detail-status detail-s-fail">fail</span>`) ||
+			!strings.Contains(body, "<td>config_saved</td>") || !strings.Contains(body, "3 lines of the running configuration are not saved.") {
+			t.Fatalf("stored readiness on the detail page: %d %s", status, body)
+		}
+		wellFormed(t, "device with readiness", body)
 		if status, body = w.get(t, admin, fmt.Sprintf("/devices/%d", w.u1)); status != 200 || !strings.Contains(body, "<em>ungrouped</em>") {
 			t.Fatalf("ungrouped device: %d %s", status, body)
 		}
