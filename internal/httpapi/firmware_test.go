@@ -363,6 +363,17 @@ func TestFirmwareInUseCannotBeDeleted(t *testing.T) {
 		if c := w.do(t, "POST", fmt.Sprintf("/api/jobs/%d/cancel/", jobID), "", as(admin)...); c.status != 200 {
 			t.Fatalf("cancel: %d %s", c.status, c.raw)
 		}
+		// A schedule naming the image holds it too: its every run would fail without it.
+		sched := idOf(w.post(t, admin, "/api/schedules/", fmt.Sprintf(
+			`{"customer":%d,"name":"weekly check","kind":"readiness","cron":"@weekly","devices":[%d],"params":{"image":%d}}`, w.acme, w.r1, id)))
+		d = w.do(t, "DELETE", imagePath(id), "", as(admin)...)
+		wantError(t, d, 409, "conflict")
+		if fmt.Sprint(d.body["schedules"]) != fmt.Sprintf("[%d]", sched) {
+			t.Fatalf("conflict %s; want the schedule named", d.raw)
+		}
+		if r := w.do(t, "DELETE", fmt.Sprintf("/api/schedules/%d/", sched), "", as(admin)...); r.status != 204 {
+			t.Fatalf("delete the schedule: %d %s", r.status, r.raw)
+		}
 		if d := w.do(t, "DELETE", imagePath(id), "", as(admin)...); d.status != 204 {
 			t.Fatalf("delete after the job: %d %s", d.status, d.raw)
 		}

@@ -128,13 +128,23 @@ func TestScheduleKindsAndTargets(t *testing.T) {
 		body := func(kind, extra string) string {
 			return fmt.Sprintf(`{"customer":%d,"name":%q,"kind":%q,"cron":"@weekly","devices":[%d,%d]%s}`, w.acme, kind, kind, w.r1, w.u1, extra)
 		}
-		r := w.do(t, "POST", "/api/schedules/", body("upgrade", `,"params":{"image":3}`), admin...)
+		img := w.image(t)
+		r := w.do(t, "POST", "/api/schedules/", body("upgrade", fmt.Sprintf(`,"params":{"image":%d}`, img)), admin...)
 		wantError(t, r, 400, "invalid")
 		if f, _ := r.body["fields"].(map[string]any); f["dry_run"] == nil {
 			t.Errorf("upgrade without dry_run: %s", r.raw)
 		}
+		// The image must be one the caller sees, global or of the schedule's customer.
+		up := w.upload(t, w.root, imageForm(w.globex, "globex.bin", imageBytes(9, 300))...)
+		globexImage := idOf(up.body)
+		if r := w.do(t, "POST", "/api/schedules/", body("readiness", fmt.Sprintf(`,"params":{"image":%d}`, globexImage)), admin...); r.status != 404 {
+			t.Errorf("another customer's image as admin: %d %s", r.status, r.raw)
+		}
+		if r := w.do(t, "POST", "/api/schedules/", body("readiness", fmt.Sprintf(`,"params":{"image":%d}`, globexImage)), as(w.root)...); r.status != 400 {
+			t.Errorf("another customer's image as root: %d %s", r.status, r.raw)
+		}
 		for kind, extra := range map[string]string{
-			"upgrade":     `,"params":{"image":3},"dry_run":true`,
+			"upgrade":     fmt.Sprintf(`,"params":{"image":%d},"dry_run":true`, img),
 			"readiness":   ``,
 			"config_push": `,"params":{"config":"ntp server 192.0.2.123"}`,
 		} {

@@ -394,7 +394,7 @@ func (c *Core) UpdateFirmwareImage(ctx context.Context, id int64, p FirmwarePatc
 }
 
 // DeleteFirmwareImage deletes an image that no queued or running readiness or upgrade job
-// uses, with its audit record in the same transaction, and then its file unless another
+// uses and no schedule names, with its audit record in the same transaction, and then its file unless another
 // scope's image has the same content. The caller must manage the image (see imageFor).
 // Errors: unauthenticated, not_found, forbidden, conflict (jobs use it: the answer lists them).
 func (c *Core) DeleteFirmwareImage(ctx context.Context, id int64) error {
@@ -419,6 +419,15 @@ func (c *Core) DeleteFirmwareImage(ctx context.Context, id int64) error {
 				return &webnet.Error{Code: webnet.EConflict,
 					Message: fmt.Sprintf("The image is used by %d queued or running jobs; wait for them to finish, or cancel them.", len(jobs)),
 					Extra:   map[string]any{"jobs": jobs}}
+			}
+			schedules, err := tx.SchedulesUsingImage(ctx, id, img.CustomerID)
+			if err != nil {
+				return err
+			}
+			if len(schedules) > 0 {
+				return &webnet.Error{Code: webnet.EConflict,
+					Message: fmt.Sprintf("The image is named by %d schedules; change or delete them first.", len(schedules)),
+					Extra:   map[string]any{"schedules": schedules}}
 			}
 			if inUse, err = tx.DeleteFirmwareImage(ctx, id); err != nil {
 				return err

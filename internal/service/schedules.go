@@ -183,6 +183,9 @@ func (c *Core) CreateSchedule(ctx context.Context, in ScheduleInput) (*webnet.Sc
 	if err := c.applySchedule(s, in, true, now, f); err != nil {
 		return nil, err
 	}
+	if err := c.checkScheduleImage(ctx, g, s); err != nil {
+		return nil, err
+	}
 	s.OwnerID = &u.ID
 	err = c.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateSchedule(ctx, s); err != nil {
@@ -234,6 +237,9 @@ func (c *Core) UpdateSchedule(ctx context.Context, id int64, in ScheduleInput) (
 	}
 	now := c.clock.Now()
 	if err := c.applySchedule(&s, in, !switchOff, now, f); err != nil {
+		return nil, err
+	}
+	if err := c.checkScheduleImage(ctx, g, &s); err != nil {
 		return nil, err
 	}
 	// Same timing: the schedule keeps the tick it waits for, even one that is due and not
@@ -448,4 +454,26 @@ func scheduleParams(kind string, dryRun bool, p map[string]any, f fieldErrors) m
 		}
 	}
 	return out
+}
+
+// checkScheduleImage checks the firmware image a schedule's parameters name, if any, as a
+// request would: one the caller can see (else not_found), global or of the schedule's
+// customer (else invalid).
+func (c *Core) checkScheduleImage(ctx context.Context, g *authz.Grants, s *webnet.Schedule) error {
+	var p struct {
+		Image *int64 `json:"image"`
+	}
+	if json.Unmarshal(s.Params, &p) != nil || p.Image == nil {
+		return nil
+	}
+	img, err := c.imageFor(ctx, g, *p.Image, "")
+	if err != nil {
+		return &webnet.Error{Code: webnet.ENotFound, Message: "Firmware image not found.",
+			Fields: map[string]string{"params": "image: no such firmware image."}}
+	}
+	if img.CustomerID != nil && *img.CustomerID != s.CustomerID {
+		return webnet.Invalid("Invalid schedule.", map[string]string{
+			"params": "image: the image belongs to another customer; use one of the schedule's customer's images or a global one."})
+	}
+	return nil
 }

@@ -226,8 +226,7 @@ func TestScheduleTimingInTimezoneAndEvery(t *testing.T) {
 		w := newSchedWorld(t, db)
 		create := func(name, cron, tz string) *webnet.Schedule {
 			s, err := w.core.CreateSchedule(w.as("op"), service.ScheduleInput{Customer: &w.customer, Name: &name,
-				Kind: ptr(webnet.JobReadiness), Cron: &cron, Timezone: &tz, Devices: w.devices,
-				Params: map[string]any{"image": 7.0}})
+				Kind: ptr(webnet.JobReadiness), Cron: &cron, Timezone: &tz, Devices: w.devices})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -237,7 +236,7 @@ func TestScheduleTimingInTimezoneAndEvery(t *testing.T) {
 		if want := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC); !paris.NextRunAt.Equal(want) || paris.Timezone != "Europe/Paris" {
 			t.Fatalf("09:00 Paris: next %s; want %s", paris.NextRunAt, want)
 		}
-		if string(paris.Params) != `{"image":7}` {
+		if string(paris.Params) != `{}` {
 			t.Fatalf("params %s", paris.Params)
 		}
 		every := create("every", "@every 90m", "")

@@ -188,24 +188,42 @@ func (q Q) JobsUsingImage(ctx context.Context, id int64, customerID *int64) ([]i
 		query += ` AND j.customer_id = ?`
 		args = append(args, *customerID)
 	}
-	rows, err := q.query(ctx, query+` ORDER BY j.id`, args...)
+	return q.namingImage(ctx, "jobs", id, query+` ORDER BY j.id`, args...)
+}
+
+// SchedulesUsingImage returns the readiness and upgrade schedules (enabled or not) whose
+// parameters name image id — of customerID when not nil — by id: a schedule would fail every
+// run once its image is gone.
+func (q Q) SchedulesUsingImage(ctx context.Context, id int64, customerID *int64) ([]int64, error) {
+	query := `SELECT s.id, s.params FROM schedules s WHERE s.kind IN (?, ?)`
+	args := []any{webnet.JobUpgrade, webnet.JobReadiness}
+	if customerID != nil {
+		query += ` AND s.customer_id = ?`
+		args = append(args, *customerID)
+	}
+	return q.namingImage(ctx, "schedules", id, query+` ORDER BY s.id`, args...)
+}
+
+// namingImage runs query (selecting an id and JSON parameters) and returns the ids whose
+// parameters name image id. Parameters that do not parse name no image.
+func (q Q) namingImage(ctx context.Context, what string, id int64, query string, args ...any) ([]int64, error) {
+	rows, err := q.query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("jobs using firmware image: %w", err)
+		return nil, fmt.Errorf("%s using firmware image: %w", what, err)
 	}
 	defer rows.Close()
 	var ids []int64
 	for rows.Next() {
-		var job int64
+		var row int64
 		var params string
-		if err := rows.Scan(&job, &params); err != nil {
-			return nil, fmt.Errorf("jobs using firmware image: %w", err)
+		if err := rows.Scan(&row, &params); err != nil {
+			return nil, fmt.Errorf("%s using firmware image: %w", what, err)
 		}
 		var p struct {
 			Image *int64 `json:"image"`
 		}
-		// Parameters that do not parse name no image: they cannot hold this one.
 		if json.Unmarshal([]byte(params), &p) == nil && p.Image != nil && *p.Image == id {
-			ids = append(ids, job)
+			ids = append(ids, row)
 		}
 	}
 	return ids, rows.Err()
