@@ -39,13 +39,6 @@ func init() {
 		}
 		return j.ProgressDone * 100 / j.ProgressTotal
 	}
-	// jobsDevice is the device id of a log line, 0 for a line about the job.
-	funcs["jobsDevice"] = func(id *int64) int64 {
-		if id == nil {
-			return 0
-		}
-		return *id
-	}
 }
 
 // registerJobs adds the job list and job detail.
@@ -172,6 +165,12 @@ func (u *UI) jobRequester(ctx context.Context, id *int64, names map[int64]string
 	return n
 }
 
+// logLine is a log line with the name of its device ("" for a line about the job).
+type logLine struct {
+	webnet.JobLogLine
+	Device string
+}
+
 // jobTarget is a target with its device's name.
 type jobTarget struct {
 	webnet.JobTarget
@@ -186,7 +185,7 @@ type jobDetailData struct {
 	Failed       int
 	TargetPrev   string
 	TargetNext   string
-	Lines        []webnet.JobLogLine
+	Lines        []logLine
 	// Older and Newer link to the log's neighbouring pages; Latest is set when this is not
 	// the newest page. Live marks the newest page, which jobs.js follows from LastSeq.
 	Older, Newer string
@@ -298,7 +297,19 @@ func (d *jobDetailData) logWindow(ctx context.Context, u *UI, from, to int64) er
 		if err != nil {
 			return err
 		}
-		d.Lines = lines
+		names := map[int64]string{}
+		for _, t := range d.Targets {
+			names[t.DeviceID] = t.Name
+		}
+		for _, l := range lines {
+			ll := logLine{JobLogLine: l}
+			if l.DeviceID != nil {
+				if ll.Device = names[*l.DeviceID]; ll.Device == "" {
+					ll.Device = "device #" + strconv.FormatInt(*l.DeviceID, 10)
+				}
+			}
+			d.Lines = append(d.Lines, ll)
+		}
 	}
 	base := "/jobs/" + strconv.FormatInt(d.Job.ID, 10) + "?"
 	if from > 1 {

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"webnet/internal/jobs"
 	"webnet/internal/service"
 	"webnet/internal/store"
@@ -131,7 +133,7 @@ func (w *world) logSeqs(t testing.TB, id int64) []int64 {
 	return seqs
 }
 
-var seqAttr = regexp.MustCompile(`<li data-seq="(\d+)"`)
+var seqAttr = regexp.MustCompile(`<li [^>]*data-seq="(\d+)"`)
 
 // pageSeqs are the log seqs a job page shows.
 func pageSeqs(body string) []int64 {
@@ -396,4 +398,93 @@ func TestJobsLogPagination(t *testing.T) {
 			t.Errorf("/jobs/x: %d", status)
 		}
 	})
+}
+
+// TestBrowserJobsLiveLog (the issue's Done-when): a running job's log lines appear in the
+// open job page without a reload; after the page's WebSocket is dropped and reconnects, no
+// line is missing or repeated; the status and the device's target follow the job to its end.
+func TestBrowserJobsLiveLog(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	e := newEnv(t, db)
+	w := newWorld(t, e)
+	fs := newTestSync()
+	fs.hang[w.r1] = true
+	startWorker(t, db, fs.kind())
+	id := w.syncJob(t, "operator", w.r1)
+	for len(w.logSeqs(t, id)) < 4 { // queued, claimed/started, the first lines
+		time.Sleep(50 * time.Millisecond)
+	}
+	ctx := newBrowser(t)
+	e.signIn(t, ctx, "operator")
+	if err := chromedp.Run(ctx, chromedp.Navigate(fmt.Sprintf("%s/jobs/%d", e.srv.URL, id)),
+		chromedp.WaitVisible(`#job-log[data-live]`, chromedp.ByQuery),
+		chromedp.Evaluate(`window.notReloaded = true`, nil)); err != nil {
+		t.Fatal(err)
+	}
+	lines := func() int { return count(t, ctx, "#job-log li") }
+	waitLines := func(n int, why string) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for lines() < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d lines in the page, want %d", why, lines(), n)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	first := lines()
+	waitLines(first+5, "live lines")
+	// Drop the socket; lines written while it is down must arrive once it is back.
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.webnetJobs.drop(1000)`, nil)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	down := lines()
+	waitLines(down+15, "after reconnecting")
+	close(fs.release)
+	w.waitJob(t, id, "succeeded")
+	var status, target string
+	err := chromedp.Run(ctx,
+		chromedp.WaitVisible(`#job-status.jobs-succeeded`, chromedp.ByQuery),
+		chromedp.WaitVisible(fmt.Sprintf(`#targets tr[data-device="%d"] .jobs-succeeded`, w.r1), chromedp.ByQuery),
+		chromedp.Text(`#job-status`, &status, chromedp.ByQuery),
+		chromedp.Text(fmt.Sprintf(`#targets tr[data-device="%d"] [data-field="message"]`, w.r1), &target, chromedp.ByQuery))
+	if err != nil || status != "succeeded" || target != "Facts collected." {
+		t.Fatalf("status %q, target %q: %v", status, target, err)
+	}
+	if count(t, ctx, "#job-cancel-form:not([hidden])") != 0 {
+		t.Error("Cancel still offered on the finished job")
+	}
+	var named int
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`Array.from(document.querySelectorAll("#job-log .log-device")).filter(e => e.textContent === "acme-r1").length`, &named)); err != nil || named < 10 {
+		t.Errorf("lines naming acme-r1 in the log: %d (%v)", named, err)
+	}
+	want := w.logSeqs(t, id)
+	deadline := time.Now().Add(10 * time.Second)
+	var got []int64
+	for {
+		var html string
+		if err := chromedp.Run(ctx, chromedp.OuterHTML("#job-log", &html, chromedp.ByQuery)); err != nil {
+			t.Fatal(err)
+		}
+		got = pageSeqs(html)
+		if len(got) > 0 && got[len(got)-1] == want[len(want)-1] || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(got) == 0 || len(got) > len(want) || fmt.Sprint(got) != fmt.Sprint(want[len(want)-len(got):]) {
+		t.Fatalf("page's log %v\nis not the end of the job's log %v", got, want)
+	}
+	var mark bool
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.notReloaded === true`, &mark)); err != nil || !mark {
+		t.Fatalf("the page was reloaded (%v)", err)
+	}
+	t.Logf("%d lines in the page, %d at first, %d in the job", len(got), first, len(want))
+	screenshot(t, ctx, "job")
+	var page string
+	if err := chromedp.Run(ctx, chromedp.OuterHTML("html", &page, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	wellFormed(t, "job in the browser", page)
 }

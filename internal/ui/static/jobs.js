@@ -72,7 +72,8 @@
       li.appendChild(el("span", "log-level", l.level));
       if (l.device) {
         li.appendChild(document.createTextNode(" "));
-        li.appendChild(el("span", "log-device", "#" + l.device));
+        var row = document.querySelector('#targets tr[data-device="' + Number(l.device) + '"]');
+        li.appendChild(el("span", "log-device", row ? row.getAttribute("data-name") : "device #" + l.device));
       }
       li.appendChild(document.createTextNode(" "));
       li.appendChild(el("span", "log-msg", l.message));
@@ -101,7 +102,15 @@
       if (p) { p.max = j.progress_total || 1; p.value = j.progress_done; }
       var pt = document.getElementById("job-progress-text");
       if (pt) { pt.textContent = j.progress_done + "/" + j.progress_total; }
-      if (state) { state.textContent = finished[j.status] ? "The job has finished." : "Following the job live."; }
+      if (finished[j.status]) {
+        var cancel = document.getElementById("job-cancel-form");
+        if (cancel) { cancel.hidden = true; }
+        var f = document.getElementById("job-finished");
+        if (f && j.finished_at) { f.textContent = "just now"; }
+      }
+      if (state) {
+        state.textContent = finished[j.status] ? "The job has finished; reload the page to retry failed devices." : "Following the job live.";
+      }
     }
 
     function targets(list) {
