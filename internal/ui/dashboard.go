@@ -1,17 +1,225 @@
 package ui
 
-import "net/http"
+import (
+	"context"
+	"net/http"
+	"time"
 
-// registerDashboard adds the dashboard (/).
+	"webnet/internal/service"
+	"webnet/internal/webnet"
+)
+
+// The dashboard: counts of what the user may see (each from the same service list as the
+// API, so a member's counts are theirs), the running and recent jobs (refreshed by jobs.js
+// when the "jobs" live topic says something changed, and every 30 s without it), and device
+// health as small server-rendered SVG bar charts. A handful of queries in all.
+
+const (
+	// dashSample bounds the devices the health charts read (one list page): beyond it the
+	// charts say they are a sample.
+	dashSample = 1000
+	// dashRecent is how many recent jobs the dashboard lists.
+	dashRecent = 10
+	// dashFailedScan is how many of the newest failed jobs are read to count the last 24 h.
+	dashFailedScan = 100
+)
+
+func init() {
+	funcs["dashChart"] = dashChart
+}
+
+// registerDashboard adds the dashboard (/) and its live jobs fragment.
 func (u *UI) registerDashboard(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", authed(u.dashboard))
+	mux.HandleFunc("GET /dashboard/jobs", authed(u.dashboardJobs))
+}
+
+type dashData struct {
+	Me              *service.Me
+	Devices, Groups int
+	Running, Queued int
+	Failed24        int
+	Failed24More    bool
+	Jobs            []jobRow
+	Charts          []dashChartData
+	Sampled         int // devices the charts read, when fewer than Devices
+	Compliance      *webnet.ComplianceSummary
+}
+
+// dashChartData is one chart: an element id, a caption and its bars.
+type dashChartData struct {
+	ID, Title string
+	Buckets   []dashBucket
+}
+
+// dashBucket is one bar of a chart.
+type dashBucket struct {
+	Label string
+	Count int
+	Class string
 }
 
 func (u *UI) dashboard(w http.ResponseWriter, r *http.Request) {
-	me, err := u.id.Me(r.Context())
+	ctx := r.Context()
+	me, err := u.id.Me(ctx)
 	if err != nil {
 		u.fail(w, r, err)
 		return
 	}
-	u.renderNav(w, r, http.StatusOK, "dashboard", "Dashboard · webnet", "dashboard", me)
+	d := dashData{Me: me}
+	if err := u.dashCounts(ctx, &d); err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	if d.Jobs, err = u.dashJobs(ctx); err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	u.renderNav(w, r, http.StatusOK, "dashboard", "Dashboard · webnet", "dashboard", d)
+}
+
+// dashboardJobs is the jobs panel alone, for htmx's refresh.
+func (u *UI) dashboardJobs(w http.ResponseWriter, r *http.Request) {
+	jobs, err := u.dashJobs(r.Context())
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	u.renderFragment(w, r, http.StatusOK, "dashboard", "dash-jobs", dashData{Jobs: jobs})
+}
+
+// dashJobs are the running jobs, then the newest others, dashRecent in all.
+func (u *UI) dashJobs(ctx context.Context) ([]jobRow, error) {
+	running, _, err := u.core.ListJobs(ctx, webnet.JobQuery{Status: webnet.JobRunning}, webnet.Page{Limit: dashRecent})
+	if err != nil {
+		return nil, err
+	}
+	recent, _, err := u.core.ListJobs(ctx, webnet.JobQuery{}, webnet.Page{Limit: dashRecent})
+	if err != nil {
+		return nil, err
+	}
+	seen := map[int64]bool{}
+	for _, j := range running {
+		seen[j.ID] = true
+	}
+	for _, j := range recent {
+		if len(running) < dashRecent && !seen[j.ID] {
+			running = append(running, j)
+		}
+	}
+	return u.jobRows(ctx, running), nil
+}
+
+func (u *UI) dashCounts(ctx context.Context, d *dashData) error {
+	devices, total, err := u.core.ListDevices(ctx, webnet.DeviceQuery{}, webnet.Page{Limit: dashSample})
+	if err != nil {
+		return err
+	}
+	d.Devices = total
+	if len(devices) < total {
+		d.Sampled = len(devices)
+	}
+	now := time.Now()
+	d.Charts = []dashChartData{
+		{"dash-sync", "Last sync", dashAges(devices, now, func(x *webnet.Device) *time.Time { return x.LastSyncAt })},
+		{"dash-backup", "Last backup", dashAges(devices, now, func(x *webnet.Device) *time.Time { return x.LastBackupAt })},
+	}
+	if _, d.Groups, err = u.core.ListDeviceGroups(ctx, nil, webnet.Page{Limit: 1}); err != nil {
+		return err
+	}
+	if _, d.Running, err = u.core.ListJobs(ctx, webnet.JobQuery{Status: webnet.JobRunning}, webnet.Page{Limit: 1}); err != nil {
+		return err
+	}
+	if _, d.Queued, err = u.core.ListJobs(ctx, webnet.JobQuery{Status: webnet.JobQueued}, webnet.Page{Limit: 1}); err != nil {
+		return err
+	}
+	failed, _, err := u.core.ListJobs(ctx, webnet.JobQuery{Status: webnet.JobFailed}, webnet.Page{Limit: dashFailedScan})
+	if err != nil {
+		return err
+	}
+	since := time.Now().Add(-24 * time.Hour)
+	for _, j := range failed {
+		at := j.CreatedAt
+		if j.FinishedAt != nil {
+			at = *j.FinishedAt
+		}
+		if at.After(since) {
+			d.Failed24++
+		}
+	}
+	d.Failed24More = d.Failed24 == dashFailedScan
+	return u.dashCompliance(ctx, d)
+}
+
+// dashCompliance adds up the per-customer compliance summaries of what the user may view.
+func (u *UI) dashCompliance(ctx context.Context, d *dashData) error {
+	sums, _, err := u.core.ComplianceSummaries(ctx, nil, webnet.Page{Limit: webnet.MaxLimit})
+	if err != nil {
+		return err
+	}
+	if len(sums) == 0 {
+		return nil
+	}
+	all := &webnet.ComplianceSummary{}
+	for _, s := range sums {
+		all.Devices += s.Devices
+		all.Compliant += s.Compliant
+		all.NonCompliant += s.NonCompliant
+		all.Unchecked += s.Unchecked
+		if s.LastCheckedAt != nil && (all.LastCheckedAt == nil || s.LastCheckedAt.After(*all.LastCheckedAt)) {
+			all.LastCheckedAt = s.LastCheckedAt
+		}
+	}
+	d.Compliance = all
+	d.Charts = append(d.Charts, dashChartData{"dash-compliance", "Compliance", []dashBucket{
+		{"Compliant", all.Compliant, "ok"}, {"Not compliant", all.NonCompliant, "bad"}, {"Unchecked", all.Unchecked, "none"}}})
+	return nil
+}
+
+// dashAges sorts devices into never / < 1 h / < 24 h / older by the time at returns.
+func dashAges(devices []webnet.Device, now time.Time, at func(*webnet.Device) *time.Time) []dashBucket {
+	b := []dashBucket{{"Never", 0, "none"}, {"< 1 h", 0, "ok"}, {"< 24 h", 0, "warn"}, {"Older", 0, "bad"}}
+	for i := range devices {
+		t := at(&devices[i])
+		switch {
+		case t == nil:
+			b[0].Count++
+		case now.Sub(*t) < time.Hour:
+			b[1].Count++
+		case now.Sub(*t) < 24*time.Hour:
+			b[2].Count++
+		default:
+			b[3].Count++
+		}
+	}
+	return b
+}
+
+// dashBar is one bar as the SVG draws it.
+type dashBar struct {
+	dashBucket
+	X, Y, W, H int
+	LabelX     int
+}
+
+// dashChart lays bars out in a 240×120 view box: 100 units of height for the tallest bar,
+// the counts above and the labels below are in the HTML legend, not the picture.
+func dashChart(buckets []dashBucket) []dashBar {
+	top := 0
+	for _, b := range buckets {
+		top = max(top, b.Count)
+	}
+	bars := make([]dashBar, len(buckets))
+	slot := 240 / max(1, len(buckets))
+	for i, b := range buckets {
+		h := 0
+		if top > 0 {
+			h = b.Count * 100 / top
+		}
+		if b.Count > 0 {
+			h = max(h, 2)
+		}
+		bars[i] = dashBar{dashBucket: b, X: i*slot + slot/6, W: slot * 2 / 3, H: h, Y: 110 - h, LabelX: i*slot + slot/2}
+	}
+	return bars
 }

@@ -1,0 +1,146 @@
+package ui_test
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"webnet/internal/store"
+	"webnet/internal/store/storetest"
+)
+
+// dashCount reads the count with element id from a dashboard page.
+func dashCount(t *testing.T, body, id string) string {
+	t.Helper()
+	m := regexp.MustCompile(`id="` + id + `">([^<]*)<`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no %s on the dashboard", id)
+	}
+	return m[1]
+}
+
+// TestDashboardCountsPerRole: each user's counts are those of what they may see, and the
+// jobs panel lists only their jobs.
+func TestDashboardCountsPerRole(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, newEnv(t, db))
+		fs := newTestSync()
+		fs.fail[w.e1] = true
+		startWorker(t, db, fs.kind())
+		failed := w.syncJob(t, "admin", w.e1) // all its targets fail: a failed job
+		w.waitJob(t, failed, "failed")
+		fs.hang[w.r1] = true
+		defer close(fs.release)
+		running := w.syncJob(t, "operator", w.r1)
+		deadline := time.Now().Add(10 * time.Second)
+		for w.jobStatus(t, running) != "running" {
+			if time.Now().After(deadline) {
+				t.Fatal("the job never ran")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		// devices, device groups, running, failed in 24 h; the jobs listed.
+		for _, c := range []struct {
+			user                           string
+			devices, groups, run, failed24 string
+			jobs                           []int64
+		}{
+			{"root", "5", "3", "1", "1", []int64{running, failed}},
+			{"admin", "4", "2", "1", "1", []int64{running, failed}},
+			{"operator", "3", "2", "1", "1", []int64{running, failed}},
+			{"viewer", "3", "2", "1", "1", []int64{running, failed}},
+			{"syncer", "2", "1", "1", "0", []int64{running}},
+			{"member", "0", "0", "0", "0", nil},
+			{"globexadm", "1", "1", "0", "0", nil},
+			{"outsider", "0", "0", "0", "0", nil},
+		} {
+			status, body := w.get(t, w.client(t, c.user), "/")
+			if status != 200 {
+				t.Fatalf("%s: dashboard %d", c.user, status)
+			}
+			wellFormed(t, "dashboard as "+c.user, body)
+			got := []string{dashCount(t, body, "dash-devices"), dashCount(t, body, "dash-groups"), dashCount(t, body, "dash-running"), dashCount(t, body, "dash-failed")}
+			want := []string{c.devices, c.groups, c.run, c.failed24}
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("%s: devices, groups, running, failed %v, want %v", c.user, got, want)
+			}
+			if n := strings.Count(body, "<tr data-job="); n != len(c.jobs) {
+				t.Errorf("%s: %d jobs listed, want %d", c.user, n, len(c.jobs))
+			}
+			for _, id := range c.jobs {
+				if !strings.Contains(body, fmt.Sprintf(`<tr data-job="%d">`, id)) {
+					t.Errorf("%s: job %d not listed", c.user, id)
+				}
+			}
+		}
+		// Health: the test kind records no sync, so every device the admin sees is "never".
+		_, body := w.get(t, w.client(t, "admin"), "/")
+		never := regexp.MustCompile(`id="dash-sync"[\s\S]*?data-bucket="Never">(\d+)<`).FindStringSubmatch(body)
+		if never == nil || never[1] != "4" {
+			t.Errorf("admin's never-synced devices: %v", never)
+		}
+		if strings.Count(body, "<rect ") < 8 || !strings.Contains(body, `role="img"`) {
+			t.Errorf("health charts missing")
+		}
+		// The jobs panel alone, as htmx fetches it.
+		status, frag := w.get(t, w.client(t, "operator"), "/dashboard/jobs")
+		if status != 200 || !strings.HasPrefix(strings.TrimSpace(frag), `<section class="card" id="dash-jobs"`) ||
+			!strings.Contains(frag, fmt.Sprintf(`<tr data-job="%d">`, running)) {
+			t.Fatalf("jobs panel: %d %s", status, frag)
+		}
+		wellFormed(t, "dashboard jobs panel", frag)
+	})
+}
+
+// jobStatus is job id's status as root reads it.
+func (w *world) jobStatus(t testing.TB, id int64) string {
+	t.Helper()
+	var j struct {
+		Status string `json:"status"`
+	}
+	w.api(t, w.root, "GET", fmt.Sprintf("/api/jobs/%d/", id), "", 200, &j)
+	return j.Status
+}
+
+// TestBrowserDashboardUpdatesLive: a job requested while the dashboard is open appears in
+// its jobs panel without a reload; screenshots of the dashboard and the job list.
+func TestBrowserDashboardUpdatesLive(t *testing.T) {
+	e := newEnv(t, storetest.Open(t, store.SQLite))
+	w := newWorld(t, e)
+	ctx := newBrowser(t)
+	e.signIn(t, ctx, "operator")
+	if count(t, ctx, "#dash-jobs tr[data-job]") != 0 {
+		t.Fatal("jobs listed before any")
+	}
+	// Mark the page: a reload would lose the mark.
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.notReloaded = true`, nil), chromedp.Sleep(300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	id := w.syncJob(t, "operator", w.r1)
+	sel := fmt.Sprintf(`#dash-jobs tr[data-job="%d"]`, id)
+	// Well within the panel's 30 s polling: only the live topic can bring it this soon.
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := chromedp.Run(wctx, chromedp.WaitVisible(sel, chromedp.ByQuery)); err != nil {
+		t.Fatalf("the new job never showed: %v", err)
+	}
+	var mark bool
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.notReloaded === true`, &mark)); err != nil || !mark {
+		t.Fatalf("the page was reloaded (%v)", err)
+	}
+	screenshot(t, ctx, "dashboard")
+	if err := chromedp.Run(ctx, chromedp.Navigate(e.srv.URL+"/jobs"), chromedp.WaitVisible(sel[len("#dash-jobs "):], chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, ctx, "jobs")
+	var page string
+	if err := chromedp.Run(ctx, chromedp.OuterHTML("html", &page, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	wellFormed(t, "jobs in the browser", page)
+}
