@@ -187,6 +187,8 @@ func (u *UI) devices(w http.ResponseWriter, r *http.Request) {
 		data.fill(list, total)
 	}
 	if devicesFragment(r, "devices-results") {
+		// The address bar gets the filter's own address, without the form's empty fields.
+		w.Header().Set("HX-Push-Url", f.url(f.Page))
 		u.renderFragment(w, r, status, "devices", "devices-results", data)
 		return
 	}

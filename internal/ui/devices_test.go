@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"webnet/internal/store"
 	"webnet/internal/store/storetest"
 	"webnet/internal/webnet"
@@ -396,4 +398,206 @@ func TestDevicesFilterAndPaginate(t *testing.T) {
 		}
 		wellFormed(t, "devices-results", string(raw))
 	})
+}
+
+// devicesWait waits until the JavaScript expression is true in the page (5 s at most),
+// across navigations.
+func devicesWait(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var ok bool
+		err := chromedp.Run(ctx, chromedp.Evaluate("!!("+expr+")", &ok))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			var page string
+			_ = chromedp.Run(ctx, chromedp.Evaluate(`document.documentElement.outerHTML`, &page))
+			t.Fatalf("waiting for %s (%s): %v\n%s", what, expr, err, page)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// devicesBarSays waits until the bar counts n selected devices, decided by the server.
+func devicesBarSays(t *testing.T, ctx context.Context, n int) {
+	t.Helper()
+	devicesWait(t, ctx, fmt.Sprintf("the bar for %d devices", n),
+		fmt.Sprintf(`(document.querySelector("#devices-bar .devices-bar-count")||{}).textContent === "%d selected"`, n))
+}
+
+// devicesButtons returns the bar's buttons now, if it is shown.
+func devicesButtons(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	var out []string
+	err := chromedp.Run(ctx, chromedp.Evaluate(`getComputedStyle(document.querySelector("#devices-bar")).display === "none" ? [] :
+		Array.from(document.querySelectorAll("#devices-bar button[data-action]")).map(b => b.dataset.action)`, &out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// devicesAs signs out whoever is signed in, signs user in and opens the device list.
+func (w *world) devicesAs(t *testing.T, ctx context.Context, user string) {
+	t.Helper()
+	var signedIn bool
+	if err := chromedp.Run(ctx, chromedp.Navigate(w.srv.URL+"/"), chromedp.WaitReady(`body`, chromedp.ByQuery),
+		chromedp.Evaluate(`!!document.querySelector("form.signout button")`, &signedIn)); err != nil {
+		t.Fatal(err)
+	}
+	if signedIn {
+		if err := chromedp.Run(ctx, chromedp.Click(`form.signout button`, chromedp.ByQuery), chromedp.WaitVisible(`#username`, chromedp.ByQuery)); err != nil {
+			t.Fatalf("sign out: %v", err)
+		}
+	}
+	w.signIn(t, ctx, user)
+	if err := chromedp.Run(ctx, chromedp.Navigate(w.srv.URL+"/devices"), chromedp.WaitVisible(`#devices-results`, chromedp.ByQuery)); err != nil {
+		t.Fatalf("open the device list as %s: %v", user, err)
+	}
+}
+
+// devicesTick clicks the checkbox of device id.
+func devicesTick(t *testing.T, ctx context.Context, id int64) {
+	t.Helper()
+	if err := chromedp.Run(ctx, chromedp.Click(fmt.Sprintf("#devices-row-%d", id), chromedp.ByQuery)); err != nil {
+		t.Fatalf("tick device %d: %v", id, err)
+	}
+}
+
+// TestBrowserDevicesBar: in Chromium, ticking rows shows the floating bar with exactly the
+// buttons the server allows for the selection, per role; select-all and the keyboard work;
+// the search updates the rows as one types, without reloading the page.
+func TestBrowserDevicesBar(t *testing.T) {
+	e := newEnv(t, storetest.Open(t, store.SQLite))
+	w := newWorld(t, e)
+	ctx := newBrowser(t)
+
+	w.devicesAs(t, ctx, "operator")
+	screenshot(t, ctx, "devices")
+	if n := count(t, ctx, "input[name=device]"); n != 3 {
+		t.Fatalf("operator's rows: %d", n)
+	}
+	if got := devicesButtons(t, ctx); len(got) != 0 {
+		t.Fatalf("the bar shows before anything is selected: %v", got)
+	}
+	devicesTick(t, ctx, w.r1)
+	devicesBarSays(t, ctx, 1)
+	if got := devicesButtons(t, ctx); !slices.Equal(got, []string{"sync", "readiness"}) {
+		t.Fatalf("operator's bar: %v", got)
+	}
+	screenshot(t, ctx, "devices-bar")
+	// The keyboard: focus the next box and press space.
+	if err := chromedp.Run(ctx, chromedp.Focus(fmt.Sprintf("#devices-row-%d", w.r2), chromedp.ByQuery), chromedp.KeyEvent(" ")); err != nil {
+		t.Fatal(err)
+	}
+	devicesBarSays(t, ctx, 2)
+	// Select all, then none.
+	if err := chromedp.Run(ctx, chromedp.Click(`#devices-all`, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	devicesBarSays(t, ctx, 3)
+	if err := chromedp.Run(ctx, chromedp.Click(`#devices-all`, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	devicesWait(t, ctx, "the bar to go", `getComputedStyle(document.querySelector("#devices-bar")).display === "none"`)
+
+	// Search as one types: the rows change, the page is not reloaded, the address follows.
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.devicesMarker = 1`, nil), chromedp.SendKeys(`#devices-q`, "r2", chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	devicesWait(t, ctx, "the search to narrow the rows", `document.querySelectorAll("input[name=device]").length === 1 && location.search === "?q=r2"`)
+	var marker int
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.devicesMarker || 0`, &marker)); err != nil || marker != 1 {
+		t.Fatalf("the search reloaded the page (%v)", err)
+	}
+
+	// Sync opens the job.
+	if err := chromedp.Run(ctx, chromedp.Navigate(w.srv.URL+"/devices"), chromedp.WaitVisible(`#devices-results`, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	devicesTick(t, ctx, w.e1)
+	devicesBarSays(t, ctx, 1)
+	if err := chromedp.Run(ctx, chromedp.Click(`#devices-bar button[data-action=sync]`, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	devicesWait(t, ctx, "the job page", `/^\/jobs\/\d+$/.test(location.pathname) && location.search === "?notice=queued"`)
+
+	w.devicesAs(t, ctx, "viewer")
+	devicesTick(t, ctx, w.r1)
+	devicesBarSays(t, ctx, 1)
+	if got := devicesButtons(t, ctx); len(got) != 0 {
+		t.Fatalf("viewer's bar: %v", got)
+	}
+	if s := text(t, ctx, "#devices-bar"); !strings.Contains(s, "You may not run an action") {
+		t.Fatalf("viewer's bar says %q", s)
+	}
+
+	w.devicesAs(t, ctx, "syncer")
+	if n := count(t, ctx, "input[name=device]"); n != 2 {
+		t.Fatalf("syncer's rows: %d", n)
+	}
+	devicesTick(t, ctx, w.r1)
+	devicesTick(t, ctx, w.r2)
+	devicesBarSays(t, ctx, 2)
+	if got := devicesButtons(t, ctx); !slices.Equal(got, []string{"sync"}) {
+		t.Fatalf("syncer's bar: %v", got)
+	}
+
+	// admin's Upgrade opens the wizard for the selection.
+	w.devicesAs(t, ctx, "admin")
+	devicesTick(t, ctx, w.u1)
+	devicesBarSays(t, ctx, 1)
+	if got := devicesButtons(t, ctx); !slices.Equal(got, []string{"sync", "readiness", "upgrade", "delete"}) {
+		t.Fatalf("admin's bar: %v", got)
+	}
+	if err := chromedp.Run(ctx, chromedp.Click(`#devices-bar button[data-action=upgrade]`, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	devicesWait(t, ctx, "the upgrade wizard", fmt.Sprintf(`location.pathname + location.search === "/devices/upgrade?device=%d"`, w.u1))
+}
+
+// TestBrowserDevicesBulkDelete: in Chromium, Delete on the bar shows the dry-run preview and
+// deletes only after the confirmation.
+func TestBrowserDevicesBulkDelete(t *testing.T) {
+	e := newEnv(t, storetest.Open(t, store.SQLite))
+	w := newWorld(t, e)
+	ctx := newBrowser(t)
+	w.devicesAs(t, ctx, "admin")
+	devicesTick(t, ctx, w.r1)
+	devicesTick(t, ctx, w.u1)
+	devicesBarSays(t, ctx, 2)
+	if err := chromedp.Run(ctx, chromedp.Click(`#devices-bar button[data-action=delete]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#devices-confirm`, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	if s := text(t, ctx, "#devices-preview"); !strings.Contains(s, "acme-r1") || !strings.Contains(s, "acme-u1") || strings.Contains(s, "acme-r2") {
+		t.Fatalf("preview: %q", s)
+	}
+	var page string
+	if err := chromedp.Run(ctx, chromedp.OuterHTML("html", &page, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, ctx, "devices-delete")
+	var out struct {
+		Count int `json:"count"`
+	}
+	w.api(t, w.root, "GET", "/api/devices/", "", 200, &out)
+	if out.Count != 5 {
+		t.Fatalf("the preview deleted: %d devices left", out.Count)
+	}
+	if err := chromedp.Run(ctx, chromedp.Click(`#devices-confirm`, chromedp.ByQuery), chromedp.WaitVisible(`p.notice`, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	if s := text(t, ctx, "p.notice"); s != "The devices were deleted." {
+		t.Fatalf("notice %q", s)
+	}
+	if n := count(t, ctx, "input[name=device]"); n != 2 {
+		t.Fatalf("rows after deleting: %d", n)
+	}
+	w.api(t, w.root, "GET", "/api/devices/", "", 200, &out)
+	if out.Count != 3 {
+		t.Fatalf("after the confirmation: %d devices left", out.Count)
+	}
 }
