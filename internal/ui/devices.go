@@ -60,32 +60,32 @@ func (f devicesFilter) url(n int) string {
 }
 
 // devicesQuery reads the filter from r, like GET /api/devices/ does, and reports each bad
-// field with a sentence for the page.
+// field (by its query name) with a sentence for the page that names it by its label.
 func devicesQuery(r *http.Request) (devicesFilter, webnet.DeviceQuery, map[string]string) {
 	q := r.URL.Query()
 	f := devicesFilter{Q: strings.TrimSpace(q.Get("q")), Customer: q.Get("customer"), Group: q.Get("device_group"),
 		Platform: q.Get("platform"), Enabled: q.Get("enabled"), Page: 1}
 	dq := webnet.DeviceQuery{Search: f.Q, Platform: f.Platform}
 	bad := map[string]string{}
-	id := func(field, v string) *int64 {
+	id := func(field, label, v string) *int64 {
 		if v == "" {
 			return nil
 		}
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
-			bad[field] = "Choose one from the list."
+			bad[field] = label + ": choose one from the list."
 			return nil
 		}
 		return &n
 	}
-	dq.CustomerID = id("customer", f.Customer)
+	dq.CustomerID = id("customer", "Customer", f.Customer)
 	if f.Group == "null" {
 		dq.Ungrouped = true
 	} else {
-		dq.DeviceGroupID = id("device_group", f.Group)
+		dq.DeviceGroupID = id("device_group", "Device group", f.Group)
 	}
 	if f.Platform != "" && !webnet.ValidPlatform(f.Platform) {
-		bad["platform"] = "Choose one of " + strings.Join(webnet.Platforms, ", ") + "."
+		bad["platform"] = "Platform: choose one of " + strings.Join(webnet.Platforms, ", ") + "."
 	}
 	switch f.Enabled {
 	case "":
@@ -93,15 +93,15 @@ func devicesQuery(r *http.Request) (devicesFilter, webnet.DeviceQuery, map[strin
 		b := f.Enabled == "true"
 		dq.Enabled = &b
 	default:
-		bad["enabled"] = "Choose enabled, disabled or any."
+		bad["enabled"] = "State: choose enabled, disabled or any."
 	}
 	if len(f.Q) > 200 {
-		bad["q"] = "Use at most 200 characters."
+		bad["q"] = "Search: use at most 200 characters."
 	}
 	if v := q.Get("page"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1_000_000 {
-			bad["page"] = "Must be a page number from 1."
+			bad["page"] = "Page: must be a whole number from 1."
 		} else {
 			f.Page = n
 		}
@@ -121,7 +121,10 @@ type devicesData struct {
 	Errors    map[string]string
 	Options   *service.DeviceListOptions
 	Platforms []string
-	Rows      []deviceRow
+	// Groups are the device group filter's choices: named with their customer when the
+	// user sees several customers (two may each have a "core").
+	Groups []devicesChoice
+	Rows   []deviceRow
 	// Total is the number of devices matching the filter that the user may see.
 	Total, Pages, First, Last int
 	Prev, Next                string
@@ -129,6 +132,12 @@ type devicesData struct {
 	// Chosen, on the page answering "Choose action" without JavaScript, is the selection and
 	// its bar instead of the list.
 	Chosen *devicesChosen
+}
+
+// devicesChoice is one option of a filter.
+type devicesChoice struct {
+	ID    int64
+	Label string
 }
 
 // devicesChosen is a selection shown on its own page, with its bar.
@@ -174,6 +183,7 @@ func (u *UI) devices(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data.Options = opts
+	data.Groups = devicesGroupChoices(opts)
 	status := http.StatusOK
 	if len(bad) > 0 {
 		status = http.StatusBadRequest
@@ -193,6 +203,22 @@ func (u *UI) devices(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u.renderNav(w, r, status, "devices", "Devices · webnet", "devices", data)
+}
+
+// devicesGroupChoices names the device groups of opts for the filter.
+func devicesGroupChoices(opts *service.DeviceListOptions) []devicesChoice {
+	customers := map[int64]string{}
+	for _, c := range opts.Customers {
+		customers[c.ID] = c.Name
+	}
+	out := make([]devicesChoice, len(opts.Groups))
+	for i, g := range opts.Groups {
+		out[i] = devicesChoice{ID: g.ID, Label: g.Name}
+		if len(customers) > 1 {
+			out[i].Label += " (" + customers[g.CustomerID] + ")"
+		}
+	}
+	return out
 }
 
 // fill sets the rows (named from the options) and the pagination of one page of list.

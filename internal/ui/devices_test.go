@@ -360,8 +360,17 @@ func TestDevicesFilterAndPaginate(t *testing.T) {
 			}
 			wellFormed(t, "devices"+c.query, body)
 		}
+		// The group filter names the groups; a staff user's names their customers too.
+		_, body := w.get(t, op, "/devices")
+		if !strings.Contains(body, fmt.Sprintf(`<option value="%d">core</option>`, w.core)) || strings.Contains(body, ">gx") {
+			t.Fatal("operator's device group choices")
+		}
+		_, body = w.get(t, w.client(t, "staff"), "/devices")
+		if !strings.Contains(body, fmt.Sprintf(`<option value="%d">gx (globex)</option>`, w.gx)) {
+			t.Fatal("staff's device group choices")
+		}
 		// Page links keep the filters.
-		_, body := w.get(t, op, "/devices?q=bulk&platform=cisco_iosxe")
+		_, body = w.get(t, op, "/devices?q=bulk&platform=cisco_iosxe")
 		if !strings.Contains(body, `href="/devices?page=2&amp;platform=cisco_iosxe&amp;q=bulk"`) {
 			t.Fatalf("the next page link loses the filter: %s", body)
 		}
@@ -370,12 +379,12 @@ func TestDevicesFilterAndPaginate(t *testing.T) {
 			t.Fatalf("the previous page link: %s", body)
 		}
 		for _, c := range []struct{ query, says string }{
-			{"?customer=abc", "customer: Choose one from the list."},
-			{"?device_group=0", "device_group: Choose one from the list."},
-			{"?platform=nxos", "platform: Choose one of"},
-			{"?enabled=maybe", "enabled: Choose enabled, disabled or any."},
-			{"?page=0", "page: Must be a page number from 1."},
-			{"?q=" + strings.Repeat("x", 201), "q: Use at most 200 characters."},
+			{"?customer=abc", "Customer: choose one from the list."},
+			{"?device_group=0", "Device group: choose one from the list."},
+			{"?platform=nxos", "Platform: choose one of"},
+			{"?enabled=maybe", "State: choose enabled, disabled or any."},
+			{"?page=0", "Page: must be a whole number from 1."},
+			{"?q=" + strings.Repeat("x", 201), "Search: use at most 200 characters."},
 		} {
 			status, body := w.get(t, op, "/devices"+c.query)
 			if status != 400 || !strings.Contains(body, c.says) || len(devicesRows(t, body)) != 0 {
