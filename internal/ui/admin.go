@@ -53,10 +53,6 @@ func init() {
 		return false
 	}
 	funcs["adminDeref"] = adminID
-	notices["admin-deleted"] = "Deleted."
-	notices["admin-created"] = "Created."
-	notices["admin-uploaded"] = "The firmware image was uploaded."
-	notices["admin-removed"] = "The assignment was removed."
 }
 
 // registerAdmin adds device groups, the audit log and the admin pages.

@@ -66,7 +66,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 		dir = t.TempDir()
 	}
 	var png []byte
-	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 90)); err != nil {
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)); err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -357,7 +357,7 @@ func (u *UI) devicesAction(a service.Action) http.HandlerFunc {
 			redirect(w, r, fmt.Sprintf("/jobs/%d", jobs[0].ID), "queued")
 			return
 		}
-		redirect(w, r, "/jobs", "queued")
+		redirect(w, r, "/jobs", "queued-many")
 	}
 }
 

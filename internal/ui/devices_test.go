@@ -228,7 +228,7 @@ func TestDevicesActionsQueueJobs(t *testing.T) {
 		}
 		// Devices of two customers: two jobs, the job list.
 		status, loc, _ := w.devicesPost(t, w.client(t, "staff"), "/devices/sync", "", []int64{w.u1, w.g1}, nil)
-		if status != 303 || loc != "/jobs?notice=queued" || jobs() != 4 {
+		if status != 303 || loc != "/jobs?notice=queued-many" || jobs() != 4 {
 			t.Fatalf("staff sync over customers: %d to %q, %d jobs", status, loc, jobs())
 		}
 		for _, c := range []struct {

@@ -171,15 +171,20 @@ func (u *UI) execute(w http.ResponseWriter, r *http.Request, status int, t *temp
 // notices are the messages a redirect may carry (?notice=key): fixed texts, so that a link
 // cannot put words of its own in webnet's mouth.
 var notices = map[string]string{
-	"no-upgrade":  "You may not upgrade firmware on these devices.",
-	"deleted":     "The devices were deleted.",
-	"queued":      "The job was queued.",
-	"saved":       "Saved.",
-	"signed-out":  "You are signed out.",
-	"no-devices":  "Select at least one device first.",
-	"cancelled":   "The job was cancelled.",
-	"retried":     "The failed targets were queued again.",
-	"not-allowed": "You may not do that.",
+	"no-upgrade":     "You may not upgrade firmware on these devices.",
+	"deleted":        "The devices were deleted.",
+	"queued":         "The job was queued.",
+	"queued-many":    "The jobs were queued, one per customer of the devices.",
+	"admin-deleted":  "Deleted.",
+	"admin-created":  "Created.",
+	"admin-uploaded": "The firmware image was uploaded.",
+	"admin-removed":  "The assignment was removed.",
+	"saved":          "Saved.",
+	"signed-out":     "You are signed out.",
+	"no-devices":     "Select at least one device first.",
+	"cancelled":      "The job was cancelled.",
+	"retried":        "The failed targets were queued again.",
+	"not-allowed":    "You may not do that.",
 }
 
 func notice(r *http.Request) string { return notices[r.URL.Query().Get("notice")] }
