@@ -49,3 +49,13 @@ func (c *Core) DeviceJobHolder(ctx context.Context, deviceID int64) (int64, erro
 	}
 	return c.db.Read().DeviceJobHolder(ctx, deviceID)
 }
+
+// DeviceHealth counts the devices the caller may view by sync and backup age and by latest
+// readiness. Errors: unauthenticated.
+func (c *Core) DeviceHealth(ctx context.Context) (*webnet.DeviceHealth, error) {
+	g, err := c.grants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.db.Read().DeviceHealth(ctx, g.DeviceFilter(webnet.PermViewDevice, "d.customer_id", "d.device_group_id"), c.clock.Now())
+}

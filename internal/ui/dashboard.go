@@ -15,9 +15,6 @@ import (
 // health as small server-rendered SVG bar charts. A handful of queries in all.
 
 const (
-	// dashSample bounds the devices the health charts read (one list page): beyond it the
-	// charts say they are a sample.
-	dashSample = 1000
 	// dashRecent is how many recent jobs the dashboard lists.
 	dashRecent = 10
 	// dashFailedScan is how many of the newest failed jobs are read to count the last 24 h.
@@ -42,7 +39,6 @@ type dashData struct {
 	Failed24More    bool
 	Jobs            []jobRow
 	Charts          []dashChartData
-	Sampled         int // devices the charts read, when fewer than Devices
 	Compliance      *webnet.ComplianceSummary
 }
 
@@ -111,18 +107,16 @@ func (u *UI) dashJobs(ctx context.Context) ([]jobRow, error) {
 }
 
 func (u *UI) dashCounts(ctx context.Context, d *dashData) error {
-	devices, total, err := u.core.ListDevices(ctx, webnet.DeviceQuery{}, webnet.Page{Limit: dashSample})
+	h, err := u.core.DeviceHealth(ctx)
 	if err != nil {
 		return err
 	}
-	d.Devices = total
-	if len(devices) < total {
-		d.Sampled = len(devices)
-	}
-	now := time.Now()
+	d.Devices = h.Devices
 	d.Charts = []dashChartData{
-		{"dash-sync", "Last sync", dashAges(devices, now, func(x *webnet.Device) *time.Time { return x.LastSyncAt })},
-		{"dash-backup", "Last backup", dashAges(devices, now, func(x *webnet.Device) *time.Time { return x.LastBackupAt })},
+		{"dash-sync", "Last sync", dashAges(h.Sync)},
+		{"dash-backup", "Last backup", dashAges(h.Backup)},
+		{"dash-readiness", "Readiness", []dashBucket{{"Ready", h.Readiness[0], "ok"}, {"Warnings", h.Readiness[1], "warn"},
+			{"Not ready", h.Readiness[2], "bad"}, {"On target", h.Readiness[3], "ok"}, {"Unchecked", h.Readiness[4], "none"}}},
 	}
 	if _, d.Groups, err = u.core.ListDeviceGroups(ctx, nil, webnet.Page{Limit: 1}); err != nil {
 		return err
@@ -176,23 +170,9 @@ func (u *UI) dashCompliance(ctx context.Context, d *dashData) error {
 	return nil
 }
 
-// dashAges sorts devices into never / < 1 h / < 24 h / older by the time at returns.
-func dashAges(devices []webnet.Device, now time.Time, at func(*webnet.Device) *time.Time) []dashBucket {
-	b := []dashBucket{{"Never", 0, "none"}, {"< 1 h", 0, "ok"}, {"< 24 h", 0, "warn"}, {"Older", 0, "bad"}}
-	for i := range devices {
-		t := at(&devices[i])
-		switch {
-		case t == nil:
-			b[0].Count++
-		case now.Sub(*t) < time.Hour:
-			b[1].Count++
-		case now.Sub(*t) < 24*time.Hour:
-			b[2].Count++
-		default:
-			b[3].Count++
-		}
-	}
-	return b
+// dashAges labels counts of never / < 1 h / < 24 h / older.
+func dashAges(n [4]int) []dashBucket {
+	return []dashBucket{{"Never", n[0], "none"}, {"< 1 h", n[1], "ok"}, {"< 24 h", n[2], "warn"}, {"Older", n[3], "bad"}}
 }
 
 // dashBar is one bar as the SVG draws it.

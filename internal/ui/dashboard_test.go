@@ -10,8 +10,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"webnet/internal/service"
 	"webnet/internal/store"
 	"webnet/internal/store/storetest"
+	"webnet/internal/webnet"
 )
 
 // dashCount reads the count with element id from a dashboard page.
@@ -143,4 +145,54 @@ func TestBrowserDashboardUpdatesLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	wellFormed(t, "jobs in the browser", page)
+}
+
+// dashBucket reads the count of one bucket of one chart from a dashboard page.
+func dashBucket(t *testing.T, body, chart, bucket string) string {
+	t.Helper()
+	m := regexp.MustCompile(`id="` + chart + `"[\s\S]*?data-bucket="` + regexp.QuoteMeta(bucket) + `">(\d+)<`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no bucket %q in %s", bucket, chart)
+	}
+	return m[1]
+}
+
+// TestDashboardHealthCountsEveryVisibleDevice: the health charts count all the devices the
+// user may view (one query, no sample): sync and backup ages and the latest readiness.
+func TestDashboardHealthCountsEveryVisibleDevice(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, newEnv(t, db))
+		sys := service.WithSubject(context.Background(), service.System())
+		// r1 synced and backed up now, ready with warnings; r2 not ready; globex-g1 ready.
+		if err := w.env.core.RecordFacts(sys, w.r1, webnet.DeviceFacts{Vendor: "Cisco", OSVersion: "17.9.4"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := w.env.core.RecordBackup(sys, w.r1, nil, []byte("hostname r1\n")); err != nil {
+			t.Fatal(err)
+		}
+		for id, status := range map[int64]string{w.r1: "warn", w.r2: "fail", w.g1: "pass"} {
+			if _, err := w.env.core.RecordReadiness(sys, id, nil, nil, []webnet.ReadinessCheck{{Name: "reachable", Status: status, Reason: "x"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, c := range []struct {
+			user                                 string
+			devices, syncedNow, backupNever      string
+			ready, warnings, notReady, unchecked string
+		}{
+			{"admin", "4", "1", "3", "0", "1", "1", "2"},
+			{"root", "5", "1", "4", "1", "1", "1", "2"},
+			{"globexadm", "1", "0", "1", "1", "0", "0", "0"},
+			{"outsider", "0", "0", "0", "0", "0", "0", "0"},
+		} {
+			_, body := w.get(t, w.client(t, c.user), "/")
+			got := []string{dashCount(t, body, "dash-devices"), dashBucket(t, body, "dash-sync", "&lt; 1 h"), dashBucket(t, body, "dash-backup", "Never"),
+				dashBucket(t, body, "dash-readiness", "Ready"), dashBucket(t, body, "dash-readiness", "Warnings"),
+				dashBucket(t, body, "dash-readiness", "Not ready"), dashBucket(t, body, "dash-readiness", "Unchecked")}
+			want := []string{c.devices, c.syncedNow, c.backupNever, c.ready, c.warnings, c.notReady, c.unchecked}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s: devices, synced < 1 h, never backed up, ready, warnings, not ready, unchecked = %v; want %v", c.user, got, want)
+			}
+		}
+	})
 }
