@@ -197,6 +197,11 @@ func TestDemo(t *testing.T) {
 			if synced != 5 {
 				t.Fatalf("%d devices have facts, want 5", synced)
 			}
+			// A golden image per platform, for the upgrade wizard; an acme operator sees them.
+			images, n := r.list(t, r.token(t, "acme-operator"), "/api/firmware-images/?golden=true")
+			if n != 3 {
+				t.Fatalf("%d golden images, want one per platform: %v", n, images)
+			}
 
 			// Tenants and roles: 6 devices over core, edge, lab (acme) and dc (globex) are 1, 2, 1, 2.
 			acme, globex := demoCustomerIDs(t, r, admin)

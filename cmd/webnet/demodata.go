@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -138,6 +139,9 @@ func seedDemo(ctx context.Context, core *service.Core, fleet *devsim.Fleet) ([]*
 	if err := setDemoAdminPassword(service.WithSubject(ctx, service.System()), core); err != nil {
 		return nil, err
 	}
+	if err := seedDemoImages(service.WithSubject(ctx, service.System()), core); err != nil {
+		return nil, err
+	}
 	login := fleet.Inventory().Credential
 	blocks := splitEvenly(fleet.Devices(), demoGroupCount())
 	var jobs []*webnet.Job
@@ -265,3 +269,29 @@ func splitEvenly[T any](items []T, n int) [][]T {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// demoImages are the demo's global golden images, one per simulated platform, of versions no
+// simulated device runs at the start: the upgrade wizard has something to offer, and an
+// upgrade really copies, verifies and boots it (the simulator boots any file with its
+// platform's extension and a version in its name).
+var demoImages = []struct{ platform, version, filename string }{
+	{devsim.IOSXE, "17.15.01", "cat9k_iosxe.17.15.01.SPA.bin"},
+	{devsim.EOS, "4.33.1F", "EOS-4.33.1F.swi"},
+	{devsim.Junos, "24.2R1.10", "junos-install-24.2R1.10.tgz"},
+}
+
+// demoImageSize is each demo image's size: enough for the copy to show, little disk.
+const demoImageSize = 8 << 20
+
+// seedDemoImages uploads the demo's golden images (deterministic content).
+func seedDemoImages(sys context.Context, core *service.Core) error {
+	for _, img := range demoImages {
+		seed := []byte("webnet demo image " + img.filename + "\n")
+		content := bytes.Repeat(seed, demoImageSize/len(seed)+1)[:demoImageSize]
+		if _, err := core.UploadFirmwareImage(sys, service.FirmwareUpload{Global: true, Platform: img.platform, Version: img.version,
+			Filename: img.filename, Golden: true, ContentLength: demoImageSize}, bytes.NewReader(content)); err != nil {
+			return fmt.Errorf("demo image %s: %w", img.filename, err)
+		}
+	}
+	return nil
+}
