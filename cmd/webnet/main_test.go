@@ -170,7 +170,7 @@ func TestBrowserSignIn(t *testing.T) {
 	}
 	page, _ := io.ReadAll(home.Body)
 	home.Body.Close()
-	if home.StatusCode != 200 || !strings.Contains(string(page), "Welcome, admin") {
+	if home.StatusCode != 200 || !strings.Contains(string(page), "<span>admin</span>") || !strings.Contains(string(page), ">Dashboard</h1>") {
 		t.Fatalf("home: %d %s", home.StatusCode, page)
 	}
 	// The cookie authenticates the API too, and cross-site unsafe requests with it are refused.
