@@ -27,7 +27,26 @@ type JobQueue struct {
 
 	mu        sync.Mutex
 	lastSweep time.Time
+
+	// Job ends are committed in batches (group commit): fmu guards the ends waiting and
+	// whether a goroutine is committing them.
+	fmu       sync.Mutex
+	finishing []*finishReq
+	leading   bool
 }
+
+// finishReq is a FinishJob call waiting for its batch's commit.
+type finishReq struct {
+	worker string
+	jobID  int64
+	lines  []webnet.JobLogLine
+	status string
+	err    error
+	done   chan struct{}
+}
+
+// finishBatchTimeout bounds one batch of job ends.
+const finishBatchTimeout = 30 * time.Second
 
 // JobQueueConfig configures a JobQueue.
 type JobQueueConfig struct {
@@ -239,50 +258,105 @@ func (q *JobQueue) AppendLog(ctx context.Context, jobID int64, lines []webnet.Jo
 
 // FinishJob ends a running job with the status its targets add up to; see jobs.Queue.
 func (q *JobQueue) FinishJob(ctx context.Context, worker string, jobID int64, lines []webnet.JobLogLine) (string, error) {
-	var status string
-	err := q.db.InTx(ctx, func(tx *store.Tx) error {
-		// The worker has run every target it could: any still pending or running had its
-		// end lost (the write failed); a finished job must not pretend they succeeded. The
-		// progress row (a key lookup) says whether there are any, so the usual finish pays
-		// nothing for this.
-		done, total, err := tx.JobProgress(ctx, jobID)
-		if err != nil {
-			return err
-		}
-		if done < total {
-			if held, err := tx.HoldsJob(ctx, jobID, worker); err != nil || !held {
+	r := &finishReq{worker: worker, jobID: jobID, lines: lines, done: make(chan struct{})}
+	q.fmu.Lock()
+	q.finishing = append(q.finishing, r)
+	lead := !q.leading
+	q.leading = true
+	q.fmu.Unlock()
+	if lead {
+		q.finishBatch(context.WithoutCancel(ctx))
+	}
+	select {
+	case <-r.done:
+		return r.status, r.err
+	case <-ctx.Done():
+		// The batch goes on without this caller; the job's end is committed or not with it.
+		return "", context.Cause(ctx)
+	}
+}
+
+// finishBatch commits the job ends waiting now in one transaction — while it commits, the
+// next ends gather — and hands on to a new goroutine if more are waiting when it is done.
+// Each end is still all or nothing: if the batch fails, each end is tried alone, so one
+// job's error never decides another's.
+func (q *JobQueue) finishBatch(ctx context.Context) {
+	q.fmu.Lock()
+	batch := q.finishing
+	q.finishing = nil
+	q.fmu.Unlock()
+	bctx, cancel := context.WithTimeout(ctx, finishBatchTimeout)
+	defer cancel()
+	statuses := make([]string, len(batch))
+	err := q.db.InTx(bctx, func(tx *store.Tx) error {
+		for i, r := range batch {
+			var err error
+			if statuses[i], err = q.finishIn(bctx, tx, r.worker, r.jobID, r.lines); err != nil {
 				return err
 			}
-			for _, from := range []string{webnet.TargetRunning, webnet.TargetPending} {
-				if _, err := tx.FailTargets(ctx, jobID, from,
-					"The worker could not record this target's end; its result is unknown (see the worker's log)."); err != nil {
-					return err
-				}
+		}
+		return nil
+	})
+	for i, r := range batch {
+		if err == nil || len(batch) == 1 {
+			r.status, r.err = statuses[i], err
+		} else {
+			r.err = q.db.InTx(bctx, func(tx *store.Tx) error {
+				var err error
+				r.status, err = q.finishIn(bctx, tx, r.worker, r.jobID, r.lines)
+				return err
+			})
+		}
+		close(r.done)
+	}
+	q.fmu.Lock()
+	more := len(q.finishing) > 0
+	q.leading = more
+	q.fmu.Unlock()
+	if more {
+		go q.finishBatch(ctx)
+	}
+}
+
+// finishIn ends worker's job jobID in tx (see FinishJob).
+func (q *JobQueue) finishIn(ctx context.Context, tx *store.Tx, worker string, jobID int64, lines []webnet.JobLogLine) (string, error) {
+	counts, err := tx.TargetCounts(ctx, jobID)
+	if err != nil {
+		return "", err
+	}
+	if counts[webnet.TargetPending]+counts[webnet.TargetRunning] > 0 {
+		// The worker has run every target it could: any still pending or running had its
+		// end lost (the write failed); a finished job must not pretend they succeeded.
+		if held, err := tx.HoldsJob(ctx, jobID, worker); err != nil || !held {
+			return "", err
+		}
+		for _, from := range []string{webnet.TargetRunning, webnet.TargetPending} {
+			if _, err := tx.FailTargets(ctx, jobID, from,
+				"The worker could not record this target's end; its result is unknown (see the worker's log)."); err != nil {
+				return "", err
 			}
 		}
-		counts, err := tx.TargetCounts(ctx, jobID)
-		if err != nil {
-			return err
+		if counts, err = tx.TargetCounts(ctx, jobID); err != nil {
+			return "", err
 		}
-		status, err = q.finish(ctx, tx, worker, jobID, counts, lines)
-		return err
-	})
-	return status, err
+	}
+	return q.finish(ctx, tx, worker, jobID, counts, lines)
 }
 
 // finish ends worker's running job in tx with the status counts add up to, after lines and
-// a summary line; "" when the job is no longer the worker's.
+// a summary line; "" when the job is no longer the worker's. Three statements: the job's row
+// (status and log sequence at once), its lines, and its device locks when it has targets.
 func (q *JobQueue) finish(ctx context.Context, tx *store.Tx, worker string, jobID int64, counts map[string]int, lines []webnet.JobLogLine) (string, error) {
 	status := JobOutcome(counts)
 	now := q.clock.Now()
 	lines = append(lines, webnet.JobLogLine{At: now, Level: outcomeLevel[status], Message: fmt.Sprintf(
 		"Finished %s: %d succeeded, %d failed, %d skipped.", status,
 		counts[webnet.TargetSucceeded], counts[webnet.TargetFailed], counts[webnet.TargetSkipped])})
-	held, err := tx.AppendJobLogsAs(ctx, jobID, worker, lines)
-	if err != nil || !held {
-		return "", err
+	targets := 0
+	for _, n := range counts {
+		targets += n
 	}
-	ok, err := tx.FinishJob(ctx, jobID, worker, status, now)
+	ok, err := tx.FinishJobLogged(ctx, jobID, worker, status, now, lines, targets > 0)
 	if err != nil || !ok {
 		return "", err
 	}

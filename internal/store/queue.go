@@ -212,6 +212,37 @@ func (tx *Tx) FinishJob(ctx context.Context, id int64, worker, to string, at tim
 	return true, tx.notifyJob(ctx, id)
 }
 
+// FinishJobLogged is AppendJobLogsAs and FinishJob in one statement and the lines' insert:
+// it ends worker's running job id as to, at, after lines, releasing its device locks when
+// unlock is set (a job without targets holds none). False: the job is no longer the worker's
+// running job (nothing is written).
+func (tx *Tx) FinishJobLogged(ctx context.Context, id int64, worker, to string, at time.Time, lines []webnet.JobLogLine, unlock bool) (bool, error) {
+	if !webnet.JobTransitionAllowed(webnet.JobRunning, to) || !webnet.JobFinished(to) {
+		return false, webnet.Errorf(webnet.EConflict, "A running job cannot become %s.", to)
+	}
+	if worker == "" {
+		return false, fmt.Errorf("finish job %d: no worker", id)
+	}
+	var last int64
+	err := tx.queryRow(ctx, `UPDATE jobs SET status = ?, finished_at = ?, lease_until = NULL, log_seq = log_seq + ?
+		WHERE id = ? AND worker = ? AND status = 'running' RETURNING log_seq`, to, at, len(lines), id, worker).Scan(&last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("finish job %d: %w", id, err)
+	}
+	if err := tx.insertJobLogs(ctx, id, last, lines); err != nil {
+		return false, err
+	}
+	if unlock {
+		if err := tx.UnlockJobDevices(ctx, id); err != nil {
+			return false, err
+		}
+	}
+	return true, tx.notifyJob(ctx, id)
+}
+
 // SweepDeviceLocks releases the device locks of finished jobs that no worker holds any more
 // (a cancelled job's running targets keep their devices locked until their worker stops
 // them, or until its lease runs out if it died).
@@ -261,6 +292,12 @@ func (tx *Tx) appendJobLogs(ctx context.Context, jobID int64, worker string, lin
 	if err != nil {
 		return false, notFound(err, "Job")
 	}
+	return true, tx.insertJobLogs(ctx, jobID, last, lines)
+}
+
+// insertJobLogs inserts lines as the job's lines up to seq last (the job's log_seq, already
+// moved on by len(lines)), setting their Seq, and announces the change.
+func (tx *Tx) insertJobLogs(ctx context.Context, jobID, last int64, lines []webnet.JobLogLine) error {
 	first := last - int64(len(lines)) + 1
 	for i := range lines {
 		lines[i].Seq = first + int64(i)
@@ -276,9 +313,9 @@ func (tx *Tx) appendJobLogs(ctx context.Context, jobID int64, worker string, lin
 		if _, err := tx.exec(ctx, `INSERT INTO job_logs (job_id, seq, at, level, device_id, message)
 			SELECT ?, * FROM unnest(?::bigint[], ?::timestamptz[], ?::text[], ?::bigint[], ?::text[])`,
 			jobID, seqs, ats, levels, devices, messages); err != nil {
-			return false, fmt.Errorf("append job log: %w", err)
+			return fmt.Errorf("append job log: %w", err)
 		}
-		return true, tx.notifyJob(ctx, jobID)
+		return tx.notifyJob(ctx, jobID)
 	}
 	for rest := lines; len(rest) > 0; {
 		// Batches of fixed sizes (128, then powers of two) keep the number of distinct
@@ -298,14 +335,14 @@ func (tx *Tx) appendJobLogs(ctx context.Context, jobID int64, worker string, lin
 			args = append(args, jobID, l.Seq, l.At, l.Level, nullable(l.DeviceID), l.Message)
 		}
 		if _, err := tx.exec(ctx, b.String(), args...); err != nil {
-			return false, fmt.Errorf("append job log: %w", err)
+			return fmt.Errorf("append job log: %w", err)
 		}
 		rest = rest[n:]
 	}
 	if len(lines) == 0 {
-		return true, nil
+		return nil
 	}
-	return true, tx.notifyJob(ctx, jobID)
+	return tx.notifyJob(ctx, jobID)
 }
 
 func nullable(p *int64) sql.NullInt64 {
