@@ -38,6 +38,8 @@ type Target struct {
 	log    *logBuffer
 	mu     sync.Mutex
 	result string
+	// step records progress (set by the runner; nil: log only).
+	step func(step, steps int, message string)
 }
 
 // Params decodes the job's parameters into v.
@@ -66,6 +68,17 @@ func (t *Target) Debugf(format string, args ...any) { t.logf("debug", format, ar
 func (t *Target) logf(level, format string, args ...any) {
 	id := t.Device.ID
 	t.log.add(level, &id, fmt.Sprintf(format, args...))
+}
+
+// Step logs the start of step (1-based) of steps with a message and records it as the
+// target's progress, at once: a long kind (an upgrade) shows where each device is.
+func (t *Target) Step(step, steps int, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if t.step == nil {
+		t.logf("info", "%s", msg)
+		return
+	}
+	t.step(step, steps, msg)
 }
 
 // Result sets the message a succeeded target ends with ("Collected facts; backup unchanged").

@@ -28,6 +28,9 @@ type Queue interface {
 	// released all the same. When it was the job's last unfinished target, the job ends in
 	// the same transaction and FinishTarget returns the job's final status ("" otherwise).
 	FinishTarget(ctx context.Context, worker string, jobID, deviceID int64, status, message string, lines []webnet.JobLogLine) (string, error)
+	// TargetStep appends lines, then records that a running target is at step of steps
+	// (nothing when the job is no longer the worker's).
+	TargetStep(ctx context.Context, worker string, jobID, deviceID int64, step, steps int, lines []webnet.JobLogLine) error
 	// AppendLog appends lines to the job's log.
 	AppendLog(ctx context.Context, jobID int64, lines []webnet.JobLogLine) error
 	// FinishJob appends lines and ends the running job with the status its targets add up

@@ -425,6 +425,16 @@ func (r *Runner) runTarget(ctx context.Context, k Kind, j *webnet.Job, d webnet.
 		return
 	}
 	t := &Target{Job: j, Device: d, log: buf}
+	t.step = func(step, steps int, message string) {
+		wctx, cancel := r.write(ctx)
+		defer cancel()
+		buf.write.Lock()
+		err := r.cfg.Queue.TargetStep(wctx, r.cfg.Name, j.ID, id, step, steps, buf.take(buf.line("info", &id, message)))
+		buf.write.Unlock()
+		if err != nil {
+			log.Error("target step", "device", id, "step", step, "err", err)
+		}
+	}
 	tctx, cancel := context.WithTimeoutCause(ctx, k.Timeout, fmt.Errorf("timed out after %s", k.Timeout))
 	var runErr error
 	if why := stop.reached(); why != "" {

@@ -54,10 +54,10 @@ type upgrade struct {
 	step int
 }
 
-// next logs the start of the next step.
+// next logs the start of the next step and records it as the target's progress.
 func (u *upgrade) next(format string, args ...any) {
 	u.step++
-	u.t.Infof("Step %d/%d (%s): %s", u.step, upgradeSteps, webnet.UpgradeSteps[u.step-1], fmt.Sprintf(format, args...))
+	u.t.Step(u.step, upgradeSteps, "Step %d/%d (%s): %s", u.step, upgradeSteps, webnet.UpgradeSteps[u.step-1], fmt.Sprintf(format, args...))
 }
 
 // stop is the error that ends the upgrade at the current step.

@@ -183,6 +183,9 @@ func TestUpgradeOverSSH(t *testing.T) {
 			if j.Status != webnet.JobSucceeded {
 				t.Fatalf("%s upgrade: %s %+v\n%s", name, j.Status, j.Targets, log)
 			}
+			if tg := target(j, l.ids[name]); tg.Step != 9 || tg.Steps != 9 {
+				t.Fatalf("%s: the target's progress is step %d of %d, want 9 of 9", name, tg.Step, tg.Steps)
+			}
 			d := l.fleet.Device(name)
 			if d.Version() != img.Version || d.Reloads() != before.Reloads+1 {
 				t.Fatalf("%s after the upgrade: version %s (want %s), %d reloads", name, d.Version(), img.Version, d.Reloads())
@@ -340,6 +343,9 @@ func TestUpgradeFaults(t *testing.T) {
 		tg := target(j, l.ids[c.device])
 		if j.Status != webnet.JobFailed || !strings.Contains(tg.Message, "upgrade stopped at step "+c.step) || !strings.Contains(tg.Message, c.words) {
 			t.Fatalf("%s with %+v: %s %q\n%s", c.device, c.faults, j.Status, tg.Message, l.jobLog(t, j.ID))
+		}
+		if step := fmt.Sprintf("%d/9", tg.Step); !strings.HasPrefix(c.step, step) || tg.Steps != 9 {
+			t.Fatalf("%s: the target's progress is %d of %d, want %s", c.device, tg.Step, tg.Steps, c.step)
 		}
 		if got := d.Reloads() > reloads; got != c.reloaded {
 			t.Fatalf("%s with %+v: reloaded %v, want %v", c.device, c.faults, got, c.reloaded)

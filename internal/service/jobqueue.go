@@ -318,6 +318,18 @@ func (q *JobQueue) finishBatch(ctx context.Context) {
 	}
 }
 
+// TargetStep records a running target's progress through its kind's steps; see jobs.Queue.
+func (q *JobQueue) TargetStep(ctx context.Context, worker string, jobID, deviceID int64, step, steps int, lines []webnet.JobLogLine) error {
+	return q.db.InTx(ctx, func(tx *store.Tx) error {
+		held, err := tx.AppendJobLogsAs(ctx, jobID, worker, lines)
+		if err != nil || !held {
+			return err
+		}
+		_, err = tx.SetTargetStep(ctx, jobID, deviceID, worker, step, steps)
+		return err
+	})
+}
+
 // finishIn ends worker's job jobID in tx (see FinishJob).
 func (q *JobQueue) finishIn(ctx context.Context, tx *store.Tx, worker string, jobID int64, lines []webnet.JobLogLine) (string, error) {
 	counts, err := tx.TargetCounts(ctx, jobID)

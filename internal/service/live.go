@@ -501,7 +501,7 @@ func (f *Feed) applyJob(js *jobState, lj *store.LiveJob, summary []byte, lines [
 	for i, t := range lj.Targets {
 		targets[i] = liveTarget{LiveTarget: t, ver: v}
 		if sameSet && old[i].DeviceID == t.DeviceID && old[i].Device == t.Device {
-			if old[i].Status == t.Status && old[i].Message == t.Message {
+			if old[i].JobTarget == t.JobTarget {
 				targets[i].ver = old[i].ver
 			} else {
 				changed = true

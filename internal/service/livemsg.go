@@ -16,7 +16,7 @@ import (
 //	                replaces the client's copy of the job (first after subscribing, and when
 //	                the visible targets may have changed); without, it updates the summary.
 //	                The "jobs" subscription gets these without targets.
-//	targets         {"type":"targets","job":12,"targets":[{"device","status","message"}]}:
+//	targets         {"type":"targets","job":12,"targets":[{"device","status","message","step","steps"}]}:
 //	                targets whose status or message changed.
 //	log             {"type":"log","job":12,"lines":[{seq,at,level,device,message}],
 //	                "through":57,"latest":60}: every line up to seq "through" that the user

@@ -75,7 +75,7 @@ func (q Q) JobByID(ctx context.Context, id int64) (*webnet.Job, error) {
 	if err := scanJob(q.queryRow(ctx, `SELECT `+jobColumns+` FROM jobs j WHERE j.id = ?`, id), &j); err != nil {
 		return nil, notFound(err, "Job")
 	}
-	rows, err := q.query(ctx, `SELECT device_id, status, message FROM job_targets WHERE job_id = ? ORDER BY device_id`, id)
+	rows, err := q.query(ctx, `SELECT device_id, status, message, step, steps FROM job_targets WHERE job_id = ? ORDER BY device_id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("job targets: %w", err)
 	}
@@ -83,7 +83,7 @@ func (q Q) JobByID(ctx context.Context, id int64) (*webnet.Job, error) {
 	j.Targets = []webnet.JobTarget{}
 	for rows.Next() {
 		var t webnet.JobTarget
-		if err := rows.Scan(&t.DeviceID, &t.Status, &t.Message); err != nil {
+		if err := rows.Scan(&t.DeviceID, &t.Status, &t.Message, &t.Step, &t.Steps); err != nil {
 			return nil, err
 		}
 		j.Targets = append(j.Targets, t)
@@ -257,6 +257,21 @@ func (tx *Tx) UnlockJobDevices(ctx context.Context, jobID int64) error {
 		return fmt.Errorf("unlock devices of job %d: %w", jobID, err)
 	}
 	return nil
+}
+
+// SetTargetStep records a running target's progress (step of steps) while worker holds its
+// job; false when it does not (any more) or the target is not running.
+func (tx *Tx) SetTargetStep(ctx context.Context, jobID, deviceID int64, worker string, step, steps int) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE job_targets SET step = ?, steps = ? WHERE job_id = ? AND device_id = ? AND status = 'running'
+		AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = job_targets.job_id AND j.worker = ? AND j.status = 'running')`,
+		step, steps, jobID, deviceID, worker)
+	if err != nil {
+		return false, fmt.Errorf("set target step: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	return true, tx.notifyJob(ctx, jobID)
 }
 
 // SetTargetStatus moves one target from status from to status to with a message, counting

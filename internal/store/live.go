@@ -114,7 +114,7 @@ func (q Q) LiveJob(ctx context.Context, id int64) (*LiveJob, error) {
 		return nil, notFound(err, "Job")
 	}
 	// Targets' devices always exist: deleting a device deletes its targets.
-	rows, err := q.query(ctx, `SELECT t.device_id, t.status, t.message, d.customer_id, d.device_group_id
+	rows, err := q.query(ctx, `SELECT t.device_id, t.status, t.message, t.step, t.steps, d.customer_id, d.device_group_id
 		FROM job_targets t JOIN devices d ON d.id = t.device_id WHERE t.job_id = ? ORDER BY t.device_id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("live job targets: %w", err)
@@ -123,7 +123,7 @@ func (q Q) LiveJob(ctx context.Context, id int64) (*LiveJob, error) {
 	for rows.Next() {
 		var t LiveTarget
 		var group sql.NullInt64
-		if err := rows.Scan(&t.DeviceID, &t.Status, &t.Message, &t.Device.CustomerID, &group); err != nil {
+		if err := rows.Scan(&t.DeviceID, &t.Status, &t.Message, &t.Step, &t.Steps, &t.Device.CustomerID, &group); err != nil {
 			return nil, fmt.Errorf("scan live job target: %w", err)
 		}
 		t.Device.DeviceGroupID = group.Int64

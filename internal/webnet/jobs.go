@@ -64,6 +64,10 @@ type JobTarget struct {
 	DeviceID int64  `json:"device"`
 	Status   string `json:"status"`
 	Message  string `json:"message"`
+	// Step and Steps are the target's progress through a kind's steps (an upgrade's nine):
+	// at step Step of Steps; both 0 for kinds without steps.
+	Step  int `json:"step"`
+	Steps int `json:"steps"`
 }
 
 // jobTransitions is the job status machine of design.md §1.
