@@ -223,17 +223,40 @@ func (tx *Tx) FinishJobLogged(ctx context.Context, id int64, worker, to string, 
 	if worker == "" {
 		return false, fmt.Errorf("finish job %d: no worker", id)
 	}
-	var last int64
-	err := tx.queryRow(ctx, `UPDATE jobs SET status = ?, finished_at = ?, lease_until = NULL, log_seq = log_seq + ?
-		WHERE id = ? AND worker = ? AND status = 'running' RETURNING log_seq`, to, at, len(lines), id, worker).Scan(&last)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("finish job %d: %w", id, err)
-	}
-	if err := tx.insertJobLogs(ctx, id, last, lines); err != nil {
-		return false, err
+	if tx.d == Postgres && len(lines) > 0 {
+		// One round trip: the job's row and its lines, the lines only if the row was the
+		// worker's to change.
+		ats, levels, devices, messages := make([]time.Time, len(lines)), make([]string, len(lines)), make([]*int64, len(lines)), make([]string, len(lines))
+		for i, l := range lines {
+			ats[i], levels[i], devices[i], messages[i] = l.At, l.Level, l.DeviceID, l.Message
+		}
+		var n int
+		err := tx.queryRow(ctx, `WITH u AS (UPDATE jobs SET status = ?, finished_at = ?, lease_until = NULL, log_seq = log_seq + ?
+				WHERE id = ? AND worker = ? AND status = 'running' RETURNING log_seq),
+			i AS (INSERT INTO job_logs (job_id, seq, at, level, device_id, message)
+				SELECT ?, u.log_seq - ? + x.ord, x.at, x.level, x.device, x.message
+				FROM u, unnest(?::timestamptz[], ?::text[], ?::bigint[], ?::text[]) WITH ORDINALITY AS x(at, level, device, message, ord)
+				RETURNING 1)
+			SELECT COUNT(*) FROM i`, to, at, len(lines), id, worker, id, len(lines), ats, levels, devices, messages).Scan(&n)
+		if err != nil {
+			return false, fmt.Errorf("finish job %d: %w", id, err)
+		}
+		if n == 0 {
+			return false, nil
+		}
+	} else {
+		var last int64
+		err := tx.queryRow(ctx, `UPDATE jobs SET status = ?, finished_at = ?, lease_until = NULL, log_seq = log_seq + ?
+			WHERE id = ? AND worker = ? AND status = 'running' RETURNING log_seq`, to, at, len(lines), id, worker).Scan(&last)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("finish job %d: %w", id, err)
+		}
+		if err := tx.insertJobLogs(ctx, id, last, lines); err != nil {
+			return false, err
+		}
 	}
 	if unlock {
 		if err := tx.UnlockJobDevices(ctx, id); err != nil {
