@@ -46,6 +46,9 @@ func init() {
 func (u *UI) registerAdminEdits(mux *http.ServeMux) {
 	mux.HandleFunc("POST /groups/{id}/edit", u.withID(u.updateDeviceGroup))
 	mux.HandleFunc("POST /groups/roles/{id}/edit", u.withRole(u.updateRole))
+	mux.HandleFunc("GET /admin/memberships/{id}", u.withID(func(w http.ResponseWriter, r *http.Request, id int64) {
+		u.adminMembershipPage(w, r, nil, http.StatusOK)
+	}))
 	mux.HandleFunc("POST /admin/memberships/{id}/grants", u.withID(u.setMembershipGrants))
 	mux.HandleFunc("POST /admin/user-groups/{id}/edit", u.withID(u.editUserGroup))
 	mux.HandleFunc("POST /admin/firmware/{id}/model", u.withID(u.setImageModel))
@@ -80,10 +83,38 @@ func adminGrants(r *http.Request, label string) (perms []string, bundles []int64
 	return adminFormStrings(r, "permissions"), bundles, err
 }
 
+// adminMembershipView is a membership with its user's and customer's names.
+type adminMembershipView struct {
+	store.MembershipDetail
+	Username, Customer string
+}
+
+// adminMembershipPage is GET /admin/memberships/{id}: a membership's direct customer-wide
+// permissions and bundles, to change (its own page: every permission and bundle for every
+// membership would make the users page heavy).
+func (u *UI) adminMembershipPage(w http.ResponseWriter, r *http.Request, f *adminForm, status int) {
+	u.adminRender(w, r, f, status, "admin_membership", "Membership", func(s *adminStanding, d *adminData) error {
+		id, err := adminPathID(r, "id")
+		if err != nil {
+			return err
+		}
+		m, err := u.core.GetMembership(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		user, err := u.core.GetUser(r.Context(), m.UserID)
+		if err != nil {
+			return err
+		}
+		d.Tab, d.Items = "/admin/users", adminMembershipView{MembershipDetail: *m, Username: user.Username, Customer: s.CustomerName(m.CustomerID)}
+		return u.adminGrantChoices(r, d)
+	})
+}
+
 // setMembershipGrants is POST /admin/memberships/{id}/grants {permissions…, bundles…}: the
 // membership's direct customer-wide permissions and bundles (its role is set apart).
 func (u *UI) setMembershipGrants(w http.ResponseWriter, r *http.Request, id int64) {
-	u.adminSubmit(w, r, "grants-"+strconv.FormatInt(id, 10), u.adminUsers, "/admin/users", "saved", func() error {
+	u.adminSubmit(w, r, "grants", u.adminMembershipPage, "/admin/users", "saved", func() error {
 		perms, bundles, err := adminGrants(r, "membership")
 		if err != nil {
 			return err

@@ -154,11 +154,20 @@ func TestAdminEditMembershipAndUserGroupGrants(t *testing.T) {
 		}
 		w.api(t, w.root, "GET", fmt.Sprintf("/api/memberships/?user=%d", w.ids["operator"]), "", 200, &ms)
 		mpath := fmt.Sprintf("/admin/memberships/%d/grants", ms.Results[0].ID)
-		body := page(t, w.env, w.client(t, "admin"), "/admin/users", 200)
-		if !strings.Contains(body, `action="`+mpath+`"`) || strings.Contains(body, "gxb") {
-			t.Fatalf("the users page lacks the grants form, or offers globex's bundle")
+		mpage := fmt.Sprintf("/admin/memberships/%d", ms.Results[0].ID)
+		if !strings.Contains(page(t, w.env, w.client(t, "admin"), "/admin/users", 200), `href="`+mpage+`"`) {
+			t.Fatalf("the users page does not link to the membership's grants")
 		}
-		w.invalid(t, "admin", mpath, url.Values{"permissions": {"fly"}}, 400, "Unknown permission: fly.")
+		body := page(t, w.env, w.client(t, "admin"), mpage, 200)
+		if !strings.Contains(body, `action="`+mpath+`"`) || strings.Contains(body, "gxb") || !strings.Contains(body, "readers") {
+			t.Fatalf("the membership page lacks the grants form, or offers globex's bundle")
+		}
+		page(t, w.env, w.client(t, "globexadm"), mpage, 404)
+		page(t, w.env, w.client(t, "operator"), mpage, 403)
+		body = w.invalid(t, "admin", mpath, url.Values{"permissions": {"view_backups", "fly"}}, 400, "Unknown permission: fly.")
+		if !strings.Contains(body, `value="view_backups" checked`) {
+			t.Errorf("the refused grants form does not keep what was checked")
+		}
 		w.invalid(t, "admin", mpath, url.Values{"bundles": {"x"}}, 400, "Choose from the list.")
 		w.invalid(t, "admin", mpath, url.Values{"bundles": {fmt.Sprint(gxb)}}, 404, "No such bundle for this customer")
 		w.refused(t, mpath, url.Values{"permissions": {"view_backups"}}, map[string][]int{"operator": {403, 404}, "member": {403, 404}, "globexadm": {404}})
