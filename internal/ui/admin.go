@@ -63,6 +63,7 @@ func (u *UI) registerAdmin(mux *http.ServeMux) {
 	u.registerAdminUsers(mux)
 	u.registerAdminTenancy(mux)
 	u.registerAdminOps(mux)
+	u.registerAdminEdits(mux)
 }
 
 // adminForm is a form the service refused: which form (several share a page), its message,

@@ -258,11 +258,7 @@ func (u *UI) deleteRole(w http.ResponseWriter, r *http.Request, id int64, role g
 
 // createAssignment is POST /groups/roles/{id}/assignments {holder: "user:ID" or "group:ID"}.
 func (u *UI) createAssignment(w http.ResponseWriter, r *http.Request, id int64, role groupRoleRef) {
-	back := "/groups/" + strconv.FormatInt(role.group, 10)
-	page := func(w http.ResponseWriter, r *http.Request, f *adminForm, status int) {
-		r.SetPathValue("id", strconv.FormatInt(role.group, 10))
-		u.groupPage(w, r, f, status)
-	}
+	back, page := u.roleGroupPage(role)
 	u.adminSubmit(w, r, "assign-"+strconv.FormatInt(id, 10), page, back, "saved", func() error {
 		kind, sub, ok := strings.Cut(r.PostFormValue("holder"), ":")
 		n, err := strconv.ParseInt(sub, 10, 64)
@@ -295,6 +291,16 @@ func (u *UI) deleteAssignment(w http.ResponseWriter, r *http.Request, id int64) 
 	u.adminSubmit(w, r, "unassign", u.groupsPage, back, "admin-removed", func() error {
 		return u.core.DeleteAssignment(r.Context(), kind, id)
 	})
+}
+
+// roleGroupPage is where a form of a role goes back to: its device group's page, which
+// shows the form again when it is refused.
+func (u *UI) roleGroupPage(role groupRoleRef) (string, adminPageFunc) {
+	id := strconv.FormatInt(role.group, 10)
+	return "/groups/" + id, func(w http.ResponseWriter, r *http.Request, f *adminForm, status int) {
+		r.SetPathValue("id", id)
+		u.groupPage(w, r, f, status)
+	}
 }
 
 // groupRoleRef is what the role routes need of their role.

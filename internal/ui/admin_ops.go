@@ -77,13 +77,32 @@ func (u *UI) createCredential(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// adminSecretChange reads a secret field of the change form: clear_<field> checked clears the
+// stored secret (typing a value as well is refused into bad), else adminSecret.
+func adminSecretChange(r *http.Request, field string, bad map[string]string) service.SecretField {
+	if r.PostFormValue("clear_"+field) == "" {
+		return adminSecret(r, field)
+	}
+	if r.PostFormValue(field) != "" {
+		bad[field] = "Type a new value or clear it, not both."
+	}
+	return service.SecretField{Set: true}
+}
+
 // updateCredential is POST /admin/credentials/{id}: name and username; a secret typed
-// replaces the stored one, a blank one leaves it unchanged.
+// replaces the stored one, a blank one leaves it unchanged, one with its clear_<field> box
+// checked is cleared.
 func (u *UI) updateCredential(w http.ResponseWriter, r *http.Request, id int64) {
 	u.adminSubmit(w, r, "credential-"+strconv.FormatInt(id, 10), u.adminCredentials, "/admin/credentials", "saved", func() error {
 		name, user := strings.TrimSpace(r.PostFormValue("name")), strings.TrimSpace(r.PostFormValue("username"))
-		_, err := u.core.UpdateCredential(r.Context(), id, service.CredentialPatch{Name: &name, Username: &user,
-			Password: adminSecret(r, "password"), EnableSecret: adminSecret(r, "enable_secret"), PrivateKey: adminSecret(r, "private_key")})
+		bad := map[string]string{}
+		p := service.CredentialPatch{Name: &name, Username: &user, Password: adminSecretChange(r, "password", bad),
+			EnableSecret: adminSecretChange(r, "enable_secret", bad), PrivateKey: adminSecretChange(r, "private_key", bad)}
+		if len(bad) > 0 {
+			// Reported by the service after its authorization checks, as the API's body errors.
+			p.BodyErr = webnet.Invalid("Invalid credential.", bad)
+		}
+		_, err := u.core.UpdateCredential(r.Context(), id, p)
 		return err
 	})
 }

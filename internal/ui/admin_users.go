@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"webnet/internal/service"
+	"webnet/internal/store"
 	"webnet/internal/webnet"
 )
 
@@ -32,6 +33,8 @@ type adminData struct {
 	// Perms is the permission catalog (bundles), or the platforms and such of a page.
 	Perms   []webnet.PermInfo
 	Choices map[string][]string
+	// Bundles are the bundles the caller sees, to grant (users and user groups).
+	Bundles []store.PermissionBundle
 	// DeviceGroups are the device groups the caller sees (schedules).
 	DeviceGroups []service.DeviceGroupView
 	// UserNames maps a user id to their name.
@@ -45,13 +48,16 @@ type adminMembership struct {
 	Customer   string
 	Role       webnet.Role
 	Admin      bool // the caller administers its customer
+	// Permissions and Bundles are its direct customer-wide grants.
+	Permissions []string
+	Bundles     []int64
 }
 
 // adminTabs are the admin section's pages, for its navigation.
 var adminTabs = []struct{ Path, Name string }{
 	{"/admin/users", "Users"}, {"/admin/user-groups", "User groups"}, {"/admin/bundles", "Bundles"},
 	{"/admin/credentials", "Credentials"}, {"/admin/firmware", "Firmware"}, {"/admin/compliance", "Compliance rules"},
-	{"/admin/schedules", "Schedules"},
+	{"/admin/schedules", "Schedules"}, {"/admin/customers", "Customers"},
 }
 
 func init() {
@@ -146,9 +152,10 @@ func (u *UI) adminUsers(w http.ResponseWriter, r *http.Request, f *adminForm, st
 		d.Members = map[int64][]adminMembership{}
 		for _, m := range ms {
 			d.Members[m.UserID] = append(d.Members[m.UserID], adminMembership{ID: m.ID, CustomerID: m.CustomerID,
-				Customer: s.CustomerName(m.CustomerID), Role: m.Role, Admin: s.Admins(m.CustomerID)})
+				Customer: s.CustomerName(m.CustomerID), Role: m.Role, Admin: s.Admins(m.CustomerID),
+				Permissions: m.Permissions, Bundles: m.Bundles})
 		}
-		return nil
+		return u.adminGrantChoices(r, d)
 	})
 }
 
@@ -237,11 +244,14 @@ func (u *UI) adminUserGroups(w http.ResponseWriter, r *http.Request, f *adminFor
 		}
 		d.Items, d.Pager = groups, newAdminPager(r, p, total)
 		_, d.Users, err = u.adminStandingAndUsers(r)
+		if err != nil {
+			return err
+		}
 		d.UserNames = map[int64]string{}
 		for _, x := range d.Users {
 			d.UserNames[x.ID] = x.Username
 		}
-		return err
+		return u.adminGrantChoices(r, d)
 	})
 }
 

@@ -94,16 +94,9 @@ func TestGroupsAddRoleAndAssignmentIsAudited(t *testing.T) {
 		if status != 303 || loc != fmt.Sprintf("/groups/%d?notice=admin-created", w.core) {
 			t.Fatalf("add role: %d to %q", status, loc)
 		}
-		var roles struct {
-			Results []struct {
-				ID          int64    `json:"id"`
-				Name        string   `json:"name"`
-				Permissions []string `json:"permissions"`
-			} `json:"results"`
-		}
-		w.api(t, w.root, "GET", fmt.Sprintf("/api/device-group-roles/?device_group=%d", w.core), "", 200, &roles)
+		roles := groupRoles(t, w, w.core)
 		var ops int64
-		for _, r := range roles.Results {
+		for _, r := range roles {
 			if r.Name == "ops" {
 				ops = r.ID
 				if strings.Join(r.Permissions, ",") != "view_backups,check_device_readiness" {
