@@ -13,6 +13,7 @@ func (a *API) registerAdmin(mux *http.ServeMux) {
 	a.handle(mux, "GET /api/customers/", signedIn, a.listCustomers)
 	a.handle(mux, "POST /api/customers/", signedIn, a.createCustomer)
 	a.handle(mux, "GET /api/customers/{id}/", signedIn, a.getCustomer)
+	a.handle(mux, "PATCH /api/customers/{id}/", signedIn, a.updateCustomer)
 
 	a.handle(mux, "GET /api/users/", signedIn, a.listUsers)
 	a.handle(mux, "POST /api/users/", signedIn, a.createUser)
@@ -94,6 +95,19 @@ func (a *API) createCustomer(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := a.core.CreateCustomer(r.Context(), body)
 	return reply(w, http.StatusCreated, c, err)
+}
+
+func (a *API) updateCustomer(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var body service.CustomerPatch
+	if err := decode(w, r, a.maxBody, &body); err != nil {
+		return err
+	}
+	c, err := a.core.UpdateCustomer(r.Context(), id, body)
+	return reply(w, http.StatusOK, c, err)
 }
 
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {

@@ -97,6 +97,60 @@ func (c *Core) CreateCustomer(ctx context.Context, in CustomerInput) (*webnet.Cu
 	return cu, nil
 }
 
+// CustomerPatch is the body of PATCH /api/customers/{id}/: the fields to change.
+type CustomerPatch struct {
+	Name *string `json:"name"`
+	Slug *string `json:"slug"`
+}
+
+// UpdateCustomer renames a customer (name and slug). Only staff and superusers may call it,
+// as for creating one; a customer's own admins see it but may not rename it (its slug is how
+// staff know it). Errors: unauthenticated, not_found, forbidden, invalid, conflict.
+func (c *Core) UpdateCustomer(ctx context.Context, id int64, p CustomerPatch) (*webnet.Customer, error) {
+	g, err := c.grants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !seesCustomer(g, id) {
+		return nil, notFoundErr("Customer")
+	}
+	cu, err := c.db.Read().CustomerByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	e := entry{action: "customer.update", objectType: "customer", objectID: cu.ID, customerID: cu.ID, repr: cu.Name}
+	if !g.Bypass() {
+		return nil, c.denied(ctx, e, forbidden("Only staff rename customers."))
+	}
+	before := customerFields(cu)
+	f := fieldErrors{}
+	if p.Name != nil {
+		cu.Name = *p.Name
+		f.checkName("name", cu.Name)
+	}
+	if p.Slug != nil {
+		cu.Slug = *p.Slug
+		if !slugRE.MatchString(cu.Slug) {
+			f.add("slug", "Use 1 to 100 lower-case letters, digits and hyphens, starting with a letter or digit.")
+		}
+	}
+	if err := f.err("Invalid customer."); err != nil {
+		return nil, err
+	}
+	err = c.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.UpdateCustomer(ctx, cu); err != nil {
+			return err
+		}
+		e.repr = cu.Name
+		e.details = changes(before, customerFields(cu))
+		return c.audit(ctx, tx, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cu, nil
+}
+
 // namedCustomer checks a customer a request body names: it must exist and the caller must
 // belong to it (or be staff); otherwise not_found on the customer field, the same answer for
 // a customer that exists and one that does not.

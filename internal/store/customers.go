@@ -22,6 +22,22 @@ func (tx *Tx) CreateCustomer(ctx context.Context, c *webnet.Customer) error {
 	return nil
 }
 
+// UpdateCustomer saves a customer's name and slug.
+func (tx *Tx) UpdateCustomer(ctx context.Context, c *webnet.Customer) error {
+	res, err := tx.exec(ctx, `UPDATE customers SET name = ?, slug = ? WHERE id = ?`, c.Name, c.Slug, c.ID)
+	if isUniqueViolation(err) {
+		return &webnet.Error{Code: webnet.EConflict, Message: "A customer with that slug already exists.",
+			Fields: map[string]string{"slug": "Already taken."}}
+	}
+	if err != nil {
+		return fmt.Errorf("update customer: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return webnet.Errorf(webnet.ENotFound, "Customer not found.")
+	}
+	return nil
+}
+
 // CustomerByID returns the customer with id.
 func (q Q) CustomerByID(ctx context.Context, id int64) (*webnet.Customer, error) {
 	var c webnet.Customer
