@@ -111,13 +111,7 @@ func (c *Core) JobLogs(ctx context.Context, id, after int64, limit int) ([]webne
 	if err != nil {
 		return nil, err
 	}
-	out := lines[:0]
-	for _, l := range lines {
-		if l.DeviceID == nil || seen[*l.DeviceID] || g.Bypass() {
-			out = append(out, l)
-		}
-	}
-	return out, nil
+	return visibleLogLines(g, seen, lines), nil
 }
 
 // CancelJob cancels a queued or running job: the status, its unfinished targets and a log
@@ -138,8 +132,7 @@ func (c *Core) CancelJob(ctx context.Context, id int64) (*webnet.Job, error) {
 		return nil, err
 	}
 	e := entry{action: "job.cancel", objectType: "job", objectID: j.ID, repr: j.Kind, customerID: j.CustomerID}
-	mine := j.RequestedBy != nil && *j.RequestedBy == u.ID
-	if !mine && !g.Admin(j.CustomerID) {
+	if !mayCancel(g, u, j) {
 		return nil, c.denied(ctx, e, forbidden("Only the requester, the customer's admins and staff may cancel a job."))
 	}
 	if webnet.JobFinished(j.Status) {

@@ -129,6 +129,9 @@ func (q Q) ListJobs(ctx context.Context, visible string, visibleArgs []any, jq w
 	if jq.DeviceID != nil {
 		add("EXISTS (SELECT 1 FROM job_targets ft WHERE ft.job_id = j.id AND ft.device_id = ?)", *jq.DeviceID)
 	}
+	if jq.FinishedAfter != nil {
+		add("j.finished_at > ?", jq.FinishedAfter.UTC()) // SQLite compares UTC text
+	}
 	where := strings.Join(conds, " AND ")
 	var total int
 	if err := q.queryRow(ctx, `SELECT COUNT(*) FROM jobs j WHERE `+where, args...).Scan(&total); err != nil {

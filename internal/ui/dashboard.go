@@ -10,16 +10,14 @@ import (
 )
 
 // The dashboard: counts of what the user may see (each from the same service list as the
-// API, so a member's counts are theirs), the running and recent jobs (refreshed by jobs.js
-// when the "jobs" live topic says something changed, and every 30 s without it), and device
-// health as small server-rendered SVG bar charts. A handful of queries in all.
+// API, so a member's counts are theirs), the running and recent jobs, and device health as
+// small server-rendered SVG bar charts. A handful of queries in all. The counts and the jobs
+// panel refresh themselves (htmx, from /dashboard/counts and /dashboard/jobs) when jobs.js
+// hears from the "jobs" or "devices" live topics that something changed, and every 30 s
+// without it.
 
-const (
-	// dashRecent is how many recent jobs the dashboard lists.
-	dashRecent = 10
-	// dashFailedScan is how many of the newest failed jobs are read to count the last 24 h.
-	dashFailedScan = 100
-)
+// dashRecent is how many recent jobs the dashboard lists.
+const dashRecent = 10
 
 func init() {
 	funcs["dashChart"] = dashChart
@@ -29,6 +27,7 @@ func init() {
 func (u *UI) registerDashboard(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", authed(u.dashboard))
 	mux.HandleFunc("GET /dashboard/jobs", authed(u.dashboardJobs))
+	mux.HandleFunc("GET /dashboard/counts", authed(u.dashboardCounts))
 }
 
 type dashData struct {
@@ -36,7 +35,6 @@ type dashData struct {
 	Devices, Groups int
 	Running, Queued int
 	Failed24        int
-	Failed24More    bool
 	Jobs            []jobRow
 	Charts          []dashChartData
 	Compliance      *webnet.ComplianceSummary
@@ -67,6 +65,10 @@ func (u *UI) dashboard(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, err)
 		return
 	}
+	if err := u.dashCompliance(ctx, &d); err != nil {
+		u.fail(w, r, err)
+		return
+	}
 	if d.Jobs, err = u.dashJobs(ctx); err != nil {
 		u.fail(w, r, err)
 		return
@@ -82,6 +84,16 @@ func (u *UI) dashboardJobs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u.renderFragment(w, r, http.StatusOK, "dashboard", "dash-jobs", dashData{Jobs: jobs})
+}
+
+// dashboardCounts is the counts alone, for htmx's refresh.
+func (u *UI) dashboardCounts(w http.ResponseWriter, r *http.Request) {
+	var d dashData
+	if err := u.dashCounts(r.Context(), &d); err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	u.renderFragment(w, r, http.StatusOK, "dashboard", "dash-counts", d)
 }
 
 // dashJobs are the running jobs, then the newest others, dashRecent in all.
@@ -106,6 +118,7 @@ func (u *UI) dashJobs(ctx context.Context) ([]jobRow, error) {
 	return u.jobRows(ctx, running), nil
 }
 
+// dashCounts fills the counts, and the health charts of the same query.
 func (u *UI) dashCounts(ctx context.Context, d *dashData) error {
 	h, err := u.core.DeviceHealth(ctx)
 	if err != nil {
@@ -127,22 +140,9 @@ func (u *UI) dashCounts(ctx context.Context, d *dashData) error {
 	if _, d.Queued, err = u.core.ListJobs(ctx, webnet.JobQuery{Status: webnet.JobQueued}, webnet.Page{Limit: 1}); err != nil {
 		return err
 	}
-	failed, _, err := u.core.ListJobs(ctx, webnet.JobQuery{Status: webnet.JobFailed}, webnet.Page{Limit: dashFailedScan})
-	if err != nil {
-		return err
-	}
 	since := time.Now().Add(-24 * time.Hour)
-	for _, j := range failed {
-		at := j.CreatedAt
-		if j.FinishedAt != nil {
-			at = *j.FinishedAt
-		}
-		if at.After(since) {
-			d.Failed24++
-		}
-	}
-	d.Failed24More = d.Failed24 == dashFailedScan
-	return u.dashCompliance(ctx, d)
+	_, d.Failed24, err = u.core.ListJobs(ctx, webnet.JobQuery{Status: webnet.JobFailed, FinishedAfter: &since}, webnet.Page{Limit: 1})
+	return err
 }
 
 // dashCompliance adds up the per-customer compliance summaries of what the user may view.

@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -195,4 +196,110 @@ func TestDashboardHealthCountsEveryVisibleDevice(t *testing.T) {
 			}
 		}
 	})
+}
+
+// failedJob inserts a job of customer on device that failed at, as the queue would leave it.
+func failedJob(t *testing.T, db *store.DB, customer, device int64, status string, at time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		j := &webnet.Job{CustomerID: customer, Kind: webnet.JobSync, Status: webnet.JobRunning, CreatedAt: at.Add(-time.Minute),
+			Targets: []webnet.JobTarget{{DeviceID: device, Status: webnet.TargetFailed}}}
+		if err := tx.CreateJob(ctx, j); err != nil {
+			return err
+		}
+		return tx.SetJobStatus(ctx, j.ID, webnet.JobRunning, status, at)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDashboardFailedIn24hIsExact: "failed in 24 h" counts every failed job the user may see
+// that finished in the last 24 hours — more than a page of them, none older, none of another
+// status — on the dashboard and in the counts fragment htmx re-fetches.
+func TestDashboardFailedIn24hIsExact(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, newEnv(t, db))
+		now := time.Now().UTC()
+		for range 103 {
+			failedJob(t, db, w.acme, w.r1, webnet.JobFailed, now.Add(-time.Hour))
+		}
+		failedJob(t, db, w.acme, w.r2, webnet.JobFailed, now.Add(-23*time.Hour))
+		failedJob(t, db, w.acme, w.r1, webnet.JobFailed, now.Add(-25*time.Hour))
+		failedJob(t, db, w.acme, w.r1, webnet.JobFailed, now.Add(-30*24*time.Hour))
+		failedJob(t, db, w.acme, w.r1, webnet.JobPartial, now.Add(-time.Hour))
+		failedJob(t, db, w.acme, w.r1, webnet.JobCancelled, now.Add(-time.Hour))
+		failedJob(t, db, w.acme, w.e1, webnet.JobFailed, now.Add(-2*time.Hour))
+		failedJob(t, db, w.globex, w.g1, webnet.JobFailed, now.Add(-time.Minute))
+		queued := w.syncJob(t, "operator", w.r2)
+		for _, c := range []struct {
+			user           string
+			failed, queued string
+		}{
+			{"root", "106", "1"},
+			{"admin", "105", "1"},
+			{"syncer", "104", "1"}, // core only: not e1's
+			{"globexadm", "1", "0"},
+			{"member", "0", "0"},
+		} {
+			cl := w.client(t, c.user)
+			_, body := w.get(t, cl, "/")
+			status, frag := w.get(t, cl, "/dashboard/counts")
+			if status != 200 || !strings.HasPrefix(strings.TrimSpace(frag), `<ul class="dash-counts" id="dash-counts"`) || strings.Contains(frag, "<nav") {
+				t.Fatalf("%s: counts fragment %d: %s", c.user, status, frag)
+			}
+			wellFormed(t, "dashboard counts as "+c.user, frag)
+			for _, page := range []string{body, frag} {
+				if got := dashCount(t, page, "dash-failed"); got != c.failed {
+					t.Errorf("%s: failed in 24 h %q, want %s", c.user, got, c.failed)
+				}
+				if got := dashCount(t, page, "dash-queued"); got != c.queued {
+					t.Errorf("%s: queued %q, want %s", c.user, got, c.queued)
+				}
+			}
+		}
+		w.api(t, w.root, "POST", fmt.Sprintf("/api/jobs/%d/cancel/", queued), "", 200, nil)
+		if _, frag := w.get(t, w.client(t, "admin"), "/dashboard/counts"); dashCount(t, frag, "dash-queued") != "0" {
+			t.Errorf("queued after the cancel: %s", frag)
+		}
+		anon := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		if status, _ := w.get(t, anon, "/dashboard/counts"); status == 200 {
+			t.Errorf("counts without a session: %d", status)
+		}
+	})
+}
+
+// TestBrowserDashboardCountsLive: the counts follow the "devices" and "jobs" topics without a
+// reload — a device added to a group the user sees, a job queued on it.
+func TestBrowserDashboardCountsLive(t *testing.T) {
+	e := newEnv(t, storetest.Open(t, store.SQLite))
+	w := newWorld(t, e)
+	ctx := newBrowser(t)
+	e.signIn(t, ctx, "operator")
+	if got := text(t, ctx, "#dash-devices") + " " + text(t, ctx, "#dash-queued"); got != "3 0" {
+		t.Fatalf("devices and queued before: %s", got)
+	}
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.notReloaded = true`, nil), chromedp.Sleep(300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	// Well within the counts' 30 s polling: only the live topics bring them this soon.
+	wait := func(sel, want string) {
+		t.Helper()
+		deadline := time.Now().Add(8 * time.Second)
+		for text(t, ctx, sel) != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s is %q, never %q", sel, text(t, ctx, sel), want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	dev := e.create(t, "/api/devices/", fmt.Sprintf(`{"customer":%d,"device_group":%d,"name":"acme-r3","address":"192.0.2.9","platform":"cisco_iosxe"}`, w.acme, w.core))
+	wait("#dash-devices", "4")
+	w.syncJob(t, "operator", dev)
+	wait("#dash-queued", "1")
+	var mark bool
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.notReloaded === true`, &mark)); err != nil || !mark {
+		t.Fatalf("the page was reloaded (%v)", err)
+	}
 }

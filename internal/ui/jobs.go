@@ -249,21 +249,16 @@ func (u *UI) showJob(w http.ResponseWriter, r *http.Request, status int, msg str
 	// Logs: one window of lines around what the query asks for.
 	switch {
 	case len(d.Errors) > 0:
-	case hasBefore:
-		err = d.logWindow(ctx, u, max(1, before-logPage), before-1)
 	case hasAfter:
 		err = d.logWindow(ctx, u, after+1, after+logPage)
 	default:
-		err = d.logTail(ctx, u)
+		err = d.logBefore(ctx, u, before) // before is 0 without ?before=: the newest lines
 	}
 	if err != nil {
 		u.fail(w, r, err)
 		return
 	}
-	if err := u.jobActions(ctx, &d); err != nil {
-		u.fail(w, r, err)
-		return
-	}
+	u.jobActions(ctx, &d)
 	u.renderNav(w, r, status, "job", "Job "+strconv.FormatInt(j.ID, 10)+" · webnet", "jobs", d)
 }
 
@@ -297,19 +292,7 @@ func (d *jobDetailData) logWindow(ctx context.Context, u *UI, from, to int64) er
 		if err != nil {
 			return err
 		}
-		names := map[int64]string{}
-		for _, t := range d.Targets {
-			names[t.DeviceID] = t.Name
-		}
-		for _, l := range lines {
-			ll := logLine{JobLogLine: l}
-			if l.DeviceID != nil {
-				if ll.Device = names[*l.DeviceID]; ll.Device == "" {
-					ll.Device = "device #" + strconv.FormatInt(*l.DeviceID, 10)
-				}
-			}
-			d.Lines = append(d.Lines, ll)
-		}
+		d.addLines(lines)
 	}
 	base := "/jobs/" + strconv.FormatInt(d.Job.ID, 10) + "?"
 	if from > 1 {
@@ -320,78 +303,57 @@ func (d *jobDetailData) logWindow(ctx context.Context, u *UI, from, to int64) er
 	return nil
 }
 
-// logTail shows the newest lines. The service reads logs forward from a seq only, so the
-// newest seq is found by probing windows of logPage lines: one read for a log of up to
-// logPage lines, about 2·log2(n/logPage) for longer ones. A window whose last line is not
-// its last seq ends the log; lines hidden from the caller can make it end early, which
-// jobs.js makes good by subscribing from there.
-func (d *jobDetailData) logTail(ctx context.Context, u *UI) error {
-	var last int64 // the newest seq seen
-	// probe reads the window after seq after: empty means no line in it, full that its last
-	// seq is there (so the log goes on at least that far).
-	probe := func(after int64) (empty, full bool, err error) {
-		l, err := u.core.JobLogs(ctx, d.Job.ID, after, logPage)
-		if err != nil || len(l) == 0 {
-			return true, false, err
-		}
-		last = max(last, l[len(l)-1].Seq)
-		return false, l[len(l)-1].Seq == after+logPage, nil
-	}
-	_, full, err := probe(0)
-	// Gallop: windows after 0, P, 3P, 7P… until one is not full.
-	lo, x := int64(0), int64(0)
-	for err == nil && full {
-		lo, x = x, 2*x+logPage
-		var empty bool
-		if empty, full, err = probe(x); err == nil && empty {
-			// The end lies in (lo+P, x]: halve until a window holds it.
-			for hi := x; err == nil && hi-lo > 1; {
-				mid := lo + (hi-lo)/2
-				if empty, full, err = probe(mid); empty {
-					hi = mid
-				} else if full {
-					lo = mid
-				} else {
-					break
-				}
-			}
-			full = false
-		}
-	}
+// logBefore shows the logPage lines before seq before, or with before 0 the newest ones,
+// which jobs.js then follows live from the last line shown (lines hidden from the caller
+// may end the page early; the subscription makes that good).
+func (d *jobDetailData) logBefore(ctx context.Context, u *UI, before int64) error {
+	lines, from, err := u.core.JobLogTail(ctx, d.Job.ID, before, logPage)
 	if err != nil {
 		return err
 	}
-	if last > 0 {
-		if err := d.logWindow(ctx, u, max(1, last-logPage+1), last); err != nil {
-			return err
-		}
+	d.addLines(lines)
+	base := "/jobs/" + strconv.FormatInt(d.Job.ID, 10) + "?"
+	if from > 1 {
+		d.Older = base + "before=" + strconv.FormatInt(from, 10) + "#log"
 	}
-	d.Newer, d.Latest, d.Live = "", false, true
+	if before > 0 {
+		d.Newer = base + "after=" + strconv.FormatInt(before-1, 10) + "#log"
+		d.Latest = true
+		return nil
+	}
+	d.Live = true
 	if n := len(d.Lines); n > 0 {
 		d.LastSeq = d.Lines[n-1].Seq
 	}
 	return nil
 }
 
-// jobActions decides which of Cancel and Retry to offer. The service decides when they
-// are used; the buttons follow the rules it applies (CancelJob: the requester, the
-// customer's admins, staff; RetryJob: a finished job of a custom action with failed
-// targets).
-func (u *UI) jobActions(ctx context.Context, d *jobDetailData) error {
-	j := d.Job
-	if !webnet.JobFinished(j.Status) {
-		me, err := u.id.Me(ctx)
-		if err != nil {
-			return err
-		}
-		d.CanCancel = me.IsStaff || me.IsSuperuser || (j.RequestedBy != nil && *j.RequestedBy == me.ID)
-		for _, m := range me.Memberships {
-			d.CanCancel = d.CanCancel || (m.CustomerID == j.CustomerID && m.Role == webnet.RoleAdmin)
-		}
+// addLines adds log lines with the names of their devices.
+func (d *jobDetailData) addLines(lines []webnet.JobLogLine) {
+	names := map[int64]string{}
+	for _, t := range d.Targets {
+		names[t.DeviceID] = t.Name
 	}
+	for _, l := range lines {
+		ll := logLine{JobLogLine: l}
+		if l.DeviceID != nil {
+			if ll.Device = names[*l.DeviceID]; ll.Device == "" {
+				ll.Device = "device #" + strconv.FormatInt(*l.DeviceID, 10)
+			}
+		}
+		d.Lines = append(d.Lines, ll)
+	}
+}
+
+// jobActions decides which of Cancel and Retry to offer: Cancel as the service decides
+// (MayCancelJob, CancelJob's own rule); Retry by the conditions RetryJob checks first (a
+// finished job of a custom action with failed targets) — whether the caller holds the kind's
+// permission on those devices RetryJob decides when used, and the page then says why not.
+func (u *UI) jobActions(ctx context.Context, d *jobDetailData) {
+	j := d.Job
+	d.CanCancel = u.core.MayCancelJob(ctx, j)
 	d.CanRetry = webnet.JobFinished(j.Status) && d.Failed > 0 && slices.Contains(jobKinds, j.Kind)
 	d.NeedConfirm = j.Kind == webnet.JobUpgrade
-	return nil
 }
 
 func (u *UI) jobCancel(w http.ResponseWriter, r *http.Request) {

@@ -488,3 +488,105 @@ func TestBrowserJobsLiveLog(t *testing.T) {
 	}
 	wellFormed(t, "job in the browser", page)
 }
+
+var olderLink = regexp.MustCompile(`href="/jobs/\d+\?before=(\d+)#log" id="log-older"`)
+
+// TestJobsLogHidesInvisibleDevices: the log pages, newest and older, show a user exactly the
+// lines the API gives them — none about a device they may not see — each once, and walking
+// the "Older lines" links from the newest page reaches the first line; for staff, all lines.
+func TestJobsLogHidesInvisibleDevices(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, newEnv(t, db))
+		fs := newTestSync()
+		fs.lines[w.r1], fs.lines[w.e1] = 180, 230
+		startWorker(t, db, fs.kind())
+		id := w.syncJob(t, "operator", w.r1, w.e1) // syncer sees r1 (core), not e1 (edge)
+		last := w.waitJob(t, id, "succeeded")
+		for _, user := range []string{"syncer", "staff", "operator"} {
+			var out struct {
+				Results []struct {
+					Seq int64 `json:"seq"`
+				} `json:"results"`
+			}
+			w.api(t, w.token(t, user), "GET", fmt.Sprintf("/api/jobs/%d/logs/?limit=10000", id), "", 200, &out)
+			var want []int64
+			for _, l := range out.Results {
+				want = append(want, l.Seq)
+			}
+			if hidden := user == "syncer"; hidden != (len(want) < int(last)) {
+				t.Fatalf("%s reads %d of %d lines over the API", user, len(want), last)
+			}
+			c := w.client(t, user)
+			_, body := w.get(t, c, fmt.Sprintf("/jobs/%d", id))
+			wellFormed(t, "job log as "+user, body)
+			var tail []int64 // what the API gives among the newest 200 seqs
+			for _, s := range want {
+				if s > last-200 {
+					tail = append(tail, s)
+				}
+			}
+			if got := pageSeqs(body); fmt.Sprint(got) != fmt.Sprint(tail) {
+				t.Fatalf("%s: newest page %d lines %v…, want %d lines %v…", user, len(got), got[:min(5, len(got))], len(tail), tail[:min(5, len(tail))])
+			}
+			if !strings.Contains(body, fmt.Sprintf(`data-live="true" data-job="%d" data-after="%d"`, id, tail[len(tail)-1])) {
+				t.Errorf("%s: live marker", user)
+			}
+			var seen []int64
+			for pages := 0; ; pages++ {
+				if user == "syncer" && strings.Contains(body, "of acme-e1.") {
+					t.Fatalf("syncer reads a line about acme-e1")
+				}
+				seen = append(pageSeqs(body), seen...)
+				m := olderLink.FindStringSubmatch(body)
+				if m == nil {
+					break
+				}
+				if pages > 10 {
+					t.Fatal("the older links never end")
+				}
+				var status int
+				status, body = w.get(t, c, fmt.Sprintf("/jobs/%d?before=%s", id, m[1]))
+				if status != 200 || strings.Contains(body, "data-live") {
+					t.Fatalf("%s: page before %s: %d", user, m[1], status)
+				}
+				wellFormed(t, "older log page", body)
+			}
+			if fmt.Sprint(seen) != fmt.Sprint(want) {
+				t.Errorf("%s: the pages show %d lines, the API %d", user, len(seen), len(want))
+			}
+		}
+	})
+}
+
+// TestJobsCancelButtonMatchesService: the Cancel button shows exactly to those whose cancel
+// the service carries out (MayCancelJob is CancelJob's rule), and to nobody once the job has
+// finished.
+func TestJobsCancelButtonMatchesService(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, newEnv(t, db))
+		root := w.client(t, "root")
+		for user, want := range map[string]int{"operator": 303, "admin": 303, "staff": 303, "root": 303,
+			"viewer": 403, "syncer": 403, "member": 404, "globexadm": 404} {
+			id := w.syncJob(t, "operator", w.r1)
+			path := fmt.Sprintf("/jobs/%d", id)
+			c := w.client(t, user)
+			status, body := w.get(t, c, path)
+			button := strings.Contains(body, `class="job-cancel"`)
+			if (status == 404) != (want == 404) || button != (want == 303) {
+				t.Errorf("%s: page %d, cancel button %v; want the cancel to answer %d", user, status, button, want)
+			}
+			status, _, _ = w.post(t, c, path+"/cancel", nil)
+			if status != want {
+				t.Errorf("%s: cancel %d, want %d", user, status, want)
+			}
+			if status != 303 {
+				if status, _, _ := w.post(t, root, path+"/cancel", nil); status != 303 {
+					t.Fatalf("root's cancel: %d", status)
+				}
+			}
+			if _, body := w.get(t, root, path); strings.Contains(body, `class="job-cancel"`) {
+				t.Errorf("cancel offered on a cancelled job")
+			}
+		}
+	})
+}

@@ -126,4 +126,7 @@ type JobQuery struct {
 	RequestedBy *int64
 	CustomerID  *int64
 	ScheduleID  *int64
+	// FinishedAfter keeps the jobs that finished after this instant (the dashboard's
+	// "failed in the last 24 h"); the API does not offer it yet.
+	FinishedAfter *time.Time
 }

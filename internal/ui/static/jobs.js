@@ -1,6 +1,7 @@
 // jobs.js: live job pages over GET /api/ws (README "Live updates").
 // - The dashboard's and the job list's tables re-fetch themselves with htmx when the "jobs"
-//   topic reports a change (they carry hx-trigger="webnet:jobs from:body"; they also poll).
+//   topic reports a change (they carry hx-trigger="webnet:jobs from:body"; they also poll);
+//   the dashboard's counts also when the "devices" topic does ("webnet:devices").
 // - The job page (#job-log[data-live]) subscribes to "job:{id}" after the last seq the
 //   server rendered, appends log lines as they come, updates the status, progress and
 //   per-device targets, and after a lost connection resubscribes after the last "through"
@@ -153,14 +154,25 @@
   }
 
   function jobsTopic() {
-    var ping = function () { document.body.dispatchEvent(new CustomEvent("webnet:jobs")); };
+    var ping = function (topic) { document.body.dispatchEvent(new CustomEvent("webnet:" + topic)); };
+    var devices = !!document.getElementById("dash-counts");
     var first = true;
     var ctl = live(function (ws) {
       ws.send(JSON.stringify({ subscribe: "jobs" }));
-      if (!first) { ping(); } // changes may have been missed while disconnected
+      if (devices) { ws.send(JSON.stringify({ subscribe: "devices" })); }
+      if (!first) { // changes may have been missed while disconnected
+        ping("jobs");
+        if (devices) { ping("devices"); }
+      }
       first = false;
     }, function (m) {
-      if (m.type === "job" || m.type === "resync") { ping(); }
+      if (m.type === "job") {
+        ping("jobs");
+      } else if (m.type === "device" || m.type === "device_removed") {
+        ping("devices");
+      } else if (m.type === "resync") {
+        ping(m.subscription === "devices" ? "devices" : "jobs");
+      }
     });
     window.webnetJobs = { drop: ctl.drop };
   }
