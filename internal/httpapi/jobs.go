@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"webnet/internal/webnet"
 )
@@ -33,6 +34,13 @@ func (a *API) listJobs(w http.ResponseWriter, r *http.Request) error {
 	}
 	if jq.ScheduleID, err = queryID(r, "schedule"); err != nil {
 		return err
+	}
+	if v := q.Get("finished_after"); v != "" {
+		at, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return webnet.Invalid("Invalid query.", map[string]string{"finished_after": "Use an RFC 3339 time, e.g. 2026-11-26T08:00:00Z."})
+		}
+		jq.FinishedAfter = &at
 	}
 	jobs, total, err := a.core.ListJobs(r.Context(), jq, p)
 	if err != nil {

@@ -123,6 +123,15 @@ func TestJobsVisibilityLogsAndCancel(t *testing.T) {
 		if got := list("admin", "?status=cancelled"); len(got) != 2 {
 			t.Errorf("status filter: %v", got)
 		}
+		// finished_after: the two just cancelled finished after an hour ago, none after an hour ahead.
+		hourAgo, hourAhead := w.clock.Now().Add(-time.Hour).Format(time.RFC3339), w.clock.Now().Add(time.Hour).Format(time.RFC3339)
+		if got := list("admin", "?finished_after="+hourAgo); len(got) != 2 || !got[j1] || !got[j2] {
+			t.Errorf("finished_after an hour ago: %v", got)
+		}
+		if got := list("admin", "?finished_after="+hourAhead); len(got) != 0 {
+			t.Errorf("finished_after an hour ahead: %v", got)
+		}
+		wantError(t, w.do(t, "GET", "/api/jobs/?finished_after=yesterday", "", as(w.tokens["admin"])...), 400, "invalid")
 		acts, _, _ := db.Read().ListActivity(context.Background(), store.ActivityFilter{Visibility: "1=1", Action: "job.cancel"}, 10, 0)
 		results := map[string]int{}
 		for _, a := range acts {

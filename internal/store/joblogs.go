@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
 	"math"
 	"slices"
 
@@ -17,23 +15,9 @@ func (q Q) JobLogsBefore(ctx context.Context, jobID, before int64, limit int) ([
 	if before <= 0 {
 		before = math.MaxInt64
 	}
-	rows, err := q.query(ctx, `SELECT seq, at, level, device_id, message FROM job_logs WHERE job_id = ? AND seq < ?
-		ORDER BY seq DESC LIMIT ?`, jobID, before, limit)
+	out, err := q.jobLogLines(ctx, "job logs before", `SELECT seq, at, level, device_id, message FROM job_logs
+		WHERE job_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, jobID, before, limit)
 	if err != nil {
-		return nil, fmt.Errorf("job logs before: %w", err)
-	}
-	defer rows.Close()
-	out := []webnet.JobLogLine{}
-	for rows.Next() {
-		var l webnet.JobLogLine
-		var dev sql.NullInt64
-		if err := rows.Scan(&l.Seq, &l.At, &l.Level, &dev, &l.Message); err != nil {
-			return nil, err
-		}
-		l.At, l.DeviceID = l.At.UTC(), nullInt(dev)
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	slices.Reverse(out)

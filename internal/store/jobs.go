@@ -169,10 +169,15 @@ func (tx *Tx) AppendJobLog(ctx context.Context, jobID int64, l *webnet.JobLogLin
 
 // JobLogs returns up to limit lines of a job after seq after, in order.
 func (q Q) JobLogs(ctx context.Context, jobID, after int64, limit int) ([]webnet.JobLogLine, error) {
-	rows, err := q.query(ctx, `SELECT seq, at, level, device_id, message FROM job_logs WHERE job_id = ? AND seq > ?
+	return q.jobLogLines(ctx, "job logs", `SELECT seq, at, level, device_id, message FROM job_logs WHERE job_id = ? AND seq > ?
 		ORDER BY seq LIMIT ?`, jobID, after, limit)
+}
+
+// jobLogLines runs query (selecting seq, at, level, device_id, message) and returns its lines.
+func (q Q) jobLogLines(ctx context.Context, what, query string, args ...any) ([]webnet.JobLogLine, error) {
+	rows, err := q.query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("job logs: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	out := []webnet.JobLogLine{}
