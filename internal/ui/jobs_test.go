@@ -52,7 +52,8 @@ func (f *testSync) kind() jobs.Kind {
 			case <-f.release:
 				hang = false
 			case <-time.After(100 * time.Millisecond):
-				t.Infof("Tick %d on %s.", tick, t.Device.Name)
+				// Each tick is a step of a long kind, as an upgrade's are.
+				t.Step(min(tick, 99), 99, "Tick %d on %s.", tick, t.Device.Name)
 			}
 		}
 		if fail {
@@ -434,6 +435,16 @@ func TestBrowserJobsLiveLog(t *testing.T) {
 	}
 	first := lines()
 	waitLines(first+5, "live lines")
+	// The device's progress through the kind's steps follows live too.
+	stepSel := fmt.Sprintf(`#targets tr[data-device="%d"] [data-field="step"]`, w.r1)
+	if s1 := text(t, ctx, stepSel); !strings.HasPrefix(s1, "step ") || !strings.HasSuffix(s1, "/99") {
+		t.Fatalf("step progress in the page: %q", s1)
+	} else {
+		waitLines(lines()+3, "more live lines")
+		if s2 := text(t, ctx, stepSel); s2 == s1 {
+			t.Fatalf("step progress did not move: still %q", s2)
+		}
+	}
 	// Drop the socket; lines written while it is down must arrive once it is back.
 	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.webnetJobs.drop(1000)`, nil)); err != nil {
 		t.Fatal(err)

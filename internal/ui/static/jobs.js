@@ -121,6 +121,8 @@
         setStatus(row.querySelector('[data-field="status"]'), t.status);
         var msg = row.querySelector('[data-field="message"]');
         if (msg) { msg.textContent = t.message; }
+        var step = row.querySelector('[data-field="step"]');
+        if (step) { step.textContent = t.steps ? "step " + t.step + "/" + t.steps : ""; }
       });
     }
 
