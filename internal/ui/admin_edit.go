@@ -54,6 +54,7 @@ func (u *UI) registerAdminEdits(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/firmware/{id}/model", u.withID(u.setImageModel))
 	mux.HandleFunc("GET /admin/customers", authed(func(w http.ResponseWriter, r *http.Request) { u.adminCustomers(w, r, nil, http.StatusOK) }))
 	mux.HandleFunc("POST /admin/customers", authed(u.createCustomer))
+	mux.HandleFunc("POST /admin/customers/{id}/edit", u.withID(u.renameCustomer))
 }
 
 // updateDeviceGroup is POST /groups/{id}/edit {name, description}: rename or re-describe.
@@ -172,6 +173,16 @@ func (u *UI) createCustomer(w http.ResponseWriter, r *http.Request) {
 	u.adminSubmit(w, r, "customer", u.adminCustomers, "/admin/customers", "admin-created", func() error {
 		_, err := u.core.CreateCustomer(r.Context(), service.CustomerInput{Name: strings.TrimSpace(r.PostFormValue("name")),
 			Slug: strings.TrimSpace(r.PostFormValue("slug"))})
+		return err
+	})
+}
+
+// renameCustomer is POST /admin/customers/{id}/edit {name, slug}: staff and superusers only
+// (the service refuses anyone else, audited).
+func (u *UI) renameCustomer(w http.ResponseWriter, r *http.Request, id int64) {
+	u.adminSubmit(w, r, "customer-"+strconv.FormatInt(id, 10), u.adminCustomers, "/admin/customers", "saved", func() error {
+		name, slug := strings.TrimSpace(r.PostFormValue("name")), strings.TrimSpace(r.PostFormValue("slug"))
+		_, err := u.core.UpdateCustomer(r.Context(), id, service.CustomerPatch{Name: &name, Slug: &slug})
 		return err
 	})
 }

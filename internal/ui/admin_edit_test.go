@@ -272,6 +272,20 @@ func TestAdminCustomersCreatedByStaffOnly(t *testing.T) {
 		}
 		w.audited(t, "customer.create", "staff", "success")
 		w.audited(t, "customer.create", "admin", "denied")
+		// Renaming: staff only; bad input is refused next to its field.
+		if body := page(t, w.env, w.client(t, "admin"), "/admin/customers", 200); strings.Contains(body, "/edit\"") || !strings.Contains(body, "Only staff rename customers.") {
+			t.Fatalf("admin's customers page offers renaming")
+		}
+		rename := fmt.Sprintf("/admin/customers/%d/edit", w.acme)
+		w.invalid(t, "staff", rename, url.Values{"name": {"Acme Corp"}, "slug": {"Bad Slug"}}, 400, "Use 1 to 100 lower-case letters")
+		w.invalid(t, "staff", rename, url.Values{"name": {"Acme Corp"}, "slug": {"globex"}}, 409)
+		w.refused(t, rename, url.Values{"name": {"Acme Corp"}, "slug": {"acme"}}, map[string][]int{"admin": {403}, "globexadm": {404}, "member": {403}})
+		w.saved(t, "staff", rename, url.Values{"name": {"Acme Corp"}, "slug": {"acme-corp"}}, "/admin/customers?notice=saved")
+		if body := page(t, w.env, w.client(t, "root"), "/admin/customers", 200); !strings.Contains(body, `data-customer="acme-corp"`) || !strings.Contains(body, "Acme Corp") {
+			t.Fatalf("the renamed customer is not listed")
+		}
+		w.audited(t, "customer.update", "staff", "success")
+		w.audited(t, "customer.update", "admin", "denied")
 	})
 }
 
