@@ -289,9 +289,24 @@ func (q *JobQueue) finishBatch(ctx context.Context) {
 	defer cancel()
 	statuses := make([]string, len(batch))
 	err := q.db.InTx(bctx, func(tx *store.Tx) error {
+		// The usual end — every target ended — needs the targets' counts only: one query for
+		// the batch, then one statement per job (two on SQLite).
+		ids := make([]int64, len(batch))
 		for i, r := range batch {
-			var err error
-			if statuses[i], err = q.finishIn(bctx, tx, r.worker, r.jobID, r.lines); err != nil {
+			ids[i] = r.jobID
+		}
+		counts, err := tx.TargetCountsOf(bctx, ids)
+		if err != nil {
+			return err
+		}
+		for i, r := range batch {
+			c := counts[r.jobID]
+			if c[webnet.TargetPending]+c[webnet.TargetRunning] > 0 {
+				statuses[i], err = q.finishIn(bctx, tx, r.worker, r.jobID, r.lines)
+			} else {
+				statuses[i], err = q.finish(bctx, tx, r.worker, r.jobID, c, r.lines)
+			}
+			if err != nil {
 				return err
 			}
 		}

@@ -171,6 +171,36 @@ func (q Q) TargetCounts(ctx context.Context, jobID int64) (map[string]int, error
 	return out, rows.Err()
 }
 
+// TargetCountsOf counts the targets of several jobs by status, in one query: every job of ids
+// has an entry (empty for a job without targets).
+func (q Q) TargetCountsOf(ctx context.Context, ids []int64) (map[int64]map[string]int, error) {
+	out := make(map[int64]map[string]int, len(ids))
+	for _, id := range ids {
+		out[id] = map[string]int{}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := q.query(ctx, `SELECT job_id, status, COUNT(*) FROM job_targets WHERE job_id IN (`+placeholders(len(ids))+`)
+		GROUP BY job_id, status`, int64Args(ids)...)
+	if err != nil {
+		return nil, fmt.Errorf("target counts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var s string
+		var n int
+		if err := rows.Scan(&id, &s, &n); err != nil {
+			return nil, err
+		}
+		if out[id] != nil {
+			out[id][s] = n
+		}
+	}
+	return out, rows.Err()
+}
+
 // FailTargets moves a job's targets in status from to failed with message, counting them
 // done, and releases their devices. It returns how many it moved.
 func (tx *Tx) FailTargets(ctx context.Context, jobID int64, from, message string) (int, error) {
