@@ -208,3 +208,6 @@ func (c *Core) DeleteBundle(ctx context.Context, id int64) error {
 		return c.audit(ctx, tx, e)
 	})
 }
+
+// PermissionBundle is a named set of permissions, as the bundle services return it.
+type PermissionBundle = store.PermissionBundle

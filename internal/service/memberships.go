@@ -14,6 +14,9 @@ import (
 // MembershipFilter narrows ListMemberships (?customer=, ?user=).
 type MembershipFilter = store.MembershipFilter
 
+// MembershipDetail is a membership with its grants, as the membership services return it.
+type MembershipDetail = store.MembershipDetail
+
 // ListMemberships returns a page of memberships: those in the customers the caller
 // administers (all for staff and superusers) and the caller's own, filtered in the query.
 // Any signed-in user may call it. Errors: unauthenticated.

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"webnet/internal/service"
-	"webnet/internal/store"
 	"webnet/internal/webnet"
 )
 
@@ -31,8 +30,8 @@ func init() {
 	}
 	// adminBundlesFor lists the bundles an object of customer cid may hold: global ones and
 	// the customer's own.
-	funcs["adminBundlesFor"] = func(bs []store.PermissionBundle, cid int64) []store.PermissionBundle {
-		var out []store.PermissionBundle
+	funcs["adminBundlesFor"] = func(bs []service.PermissionBundle, cid int64) []service.PermissionBundle {
+		var out []service.PermissionBundle
 		for _, b := range bs {
 			if b.CustomerID == nil || *b.CustomerID == cid {
 				out = append(out, b)
@@ -86,7 +85,7 @@ func adminGrants(r *http.Request, label string) (perms []string, bundles []int64
 
 // adminMembershipView is a membership with its user's and customer's names.
 type adminMembershipView struct {
-	store.MembershipDetail
+	service.MembershipDetail
 	Username, Customer string
 }
 

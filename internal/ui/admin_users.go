@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"webnet/internal/service"
-	"webnet/internal/store"
 	"webnet/internal/webnet"
 )
 
@@ -34,7 +33,7 @@ type adminData struct {
 	Perms   []webnet.PermInfo
 	Choices map[string][]string
 	// Bundles are the bundles the caller sees, to grant (users and user groups).
-	Bundles []store.PermissionBundle
+	Bundles []service.PermissionBundle
 	// DeviceGroups are the device groups the caller sees (schedules).
 	DeviceGroups []service.DeviceGroupView
 	// UserNames maps a user id to their name.
