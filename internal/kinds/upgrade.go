@@ -219,7 +219,7 @@ func (u *upgrade) run(ctx context.Context) error {
 	s = nil
 	reloadedAt := time.Now()
 
-	u.next("waiting up to %s for the device to come back.", u.ucfg.ReloadTimeout)
+	u.next("waiting up to %s for the device to come back.", durationText(u.ucfg.ReloadTimeout))
 	s, err = u.waitBack(ctx)
 	if err != nil {
 		return u.stop(true, "%v", err)
@@ -270,7 +270,7 @@ func (u *upgrade) waitBack(ctx context.Context) (*device.Session, error) {
 	for try := 1; ; try++ {
 		left := time.Until(deadline)
 		if left <= 0 {
-			return nil, fmt.Errorf("the device did not come back within %s (last try: %v)", u.ucfg.ReloadTimeout, last)
+			return nil, fmt.Errorf("the device did not come back within %s (last try: %v)", durationText(u.ucfg.ReloadTimeout), last)
 		}
 		select {
 		case <-ctx.Done():
@@ -302,11 +302,27 @@ func (u *upgrade) plan(a *assessment) {
 		fmt.Sprintf("back up the configuration, %s", copyStep),
 		fmt.Sprintf("verify its MD5 %s on the device (a mismatch stops the upgrade before any change)", img.MD5),
 		fmt.Sprintf("make %s the boot image and save the configuration", img.Filename),
-		fmt.Sprintf("reload, wait up to %s for the device", u.ucfg.ReloadTimeout),
+		fmt.Sprintf("reload, wait up to %s for the device", durationText(u.ucfg.ReloadTimeout)),
 		fmt.Sprintf("check it runs %s (now %s), record facts and diff the configuration", img.Version, a.facts.OSVersion),
 	}
 	for i, s := range steps {
 		t.Infof("Plan %d/%d: %s.", i+1, len(steps), s)
 	}
 	t.Result(fmt.Sprintf("Dry run: ready; would upgrade from %s to %s (%s). Nothing was changed.", a.facts.OSVersion, img.Version, strings.Join(steps, "; ")))
+}
+
+// durationText renders a wait for people: "20 min", "1 h 30 min", "45 s".
+func durationText(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%d h", int(d.Hours()))
+	case d >= time.Hour:
+		return fmt.Sprintf("%d h %d min", int(d.Hours()), int((d%time.Hour).Minutes()))
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	}
+	return fmt.Sprintf("%d min %d s", int(d.Minutes()), int((d%time.Minute).Seconds()))
 }

@@ -325,7 +325,7 @@ func TestUpgradeFaults(t *testing.T) {
 	}{
 		{names[0], devsim.Faults{CorruptTransfer: true}, nil, "3/9 (verify)", false, "the copy is corrupt"},
 		{names[1], devsim.Faults{FullFlash: true}, nil, "1/9 (readiness)", false, "not ready: flash:"},
-		{names[2], devsim.Faults{StayDownAfterReload: true}, map[string]any{"reload_timeout": 3}, "7/9 (wait)", true, "did not come back within 3s"},
+		{names[2], devsim.Faults{StayDownAfterReload: true}, map[string]any{"reload_timeout": 3}, "7/9 (wait)", true, "did not come back within 3 s"},
 		{names[3], devsim.Faults{DisconnectOn: "copy"}, nil, "2/9 (copy)", false, "the copy failed"},
 		{names[4], devsim.Faults{AbortTransfer: true}, nil, "2/9 (copy)", false, "I/O error"},
 		{names[5], devsim.Faults{CorruptTransfer: true}, nil, "3/9 (verify)", false, "the copy is corrupt"},
