@@ -82,8 +82,8 @@ var voidElements = map[string]bool{"area": true, "base": true, "br": true, "col"
 	"img": true, "input": true, "link": true, "meta": true, "source": true, "track": true, "wbr": true}
 
 // wellFormed fails the test unless page is well-formed: every element but the void ones
-// closed, in order, and no inline script (the CSP forbids them: scripts must have src, and
-// no on* attributes).
+// closed, in order, and nothing inline that the CSP forbids: scripts must have src, no on*
+// attributes, no javascript: URLs, no style attributes or <style> elements.
 func wellFormed(t testing.TB, name, page string) {
 	t.Helper()
 	z := html.NewTokenizer(strings.NewReader(page))
@@ -102,9 +102,15 @@ func wellFormed(t testing.TB, name, page string) {
 				if strings.HasPrefix(a.Key, "on") {
 					t.Fatalf("%s: inline event handler %s= on <%s>", name, a.Key, tok.Data)
 				}
+				if a.Key == "style" {
+					t.Fatalf("%s: inline style attribute on <%s> (the CSP forbids it)", name, tok.Data)
+				}
 				if (a.Key == "href" || a.Key == "action" || a.Key == "src") && strings.HasPrefix(strings.TrimSpace(strings.ToLower(a.Val)), "javascript:") {
 					t.Fatalf("%s: javascript: URL on <%s>", name, tok.Data)
 				}
+			}
+			if tok.Data == "style" {
+				t.Fatalf("%s: inline <style> (the CSP forbids it)", name)
 			}
 			if tok.Data == "script" {
 				hasSrc := false
