@@ -320,9 +320,9 @@ func durationText(d time.Duration) string {
 	case d%time.Hour == 0:
 		return fmt.Sprintf("%d h", int(d.Hours()))
 	case d >= time.Hour:
-		return fmt.Sprintf("%d h %d min", int(d.Hours()), int((d%time.Hour).Minutes()))
+		return fmt.Sprintf("%d h %d min", int(d.Hours()), int((d % time.Hour).Minutes()))
 	case d%time.Minute == 0:
 		return fmt.Sprintf("%d min", int(d.Minutes()))
 	}
-	return fmt.Sprintf("%d min %d s", int(d.Minutes()), int((d%time.Minute).Seconds()))
+	return fmt.Sprintf("%d min %d s", int(d.Minutes()), int((d % time.Minute).Seconds()))
 }
