@@ -29,6 +29,12 @@ type Config struct {
 // for this connection only, the host key checked against the trusted one, or trusted now
 // on first use (logged with its fingerprint).
 func connect(ctx context.Context, cfg Config, t *jobs.Target) (*device.Session, error) {
+	return dial(ctx, cfg, t, t.Infof)
+}
+
+// dial is connect with the "Connecting…" line logged by say (a retry loop logs it at debug
+// level).
+func dial(ctx context.Context, cfg Config, t *jobs.Target, say func(format string, args ...any)) (*device.Session, error) {
 	sys := service.WithSubject(ctx, service.System())
 	d := t.Device
 	if d.CredentialID == nil {
@@ -42,7 +48,7 @@ func connect(ctx context.Context, cfg Config, t *jobs.Target) (*device.Session, 
 	if err != nil {
 		return nil, err
 	}
-	t.Infof("Connecting to %s port %d as %s.", d.Address, d.Port, login.Username)
+	say("Connecting to %s port %d as %s.", d.Address, d.Port, login.Username)
 	s, err := device.Open(ctx, device.Target{Address: d.Address, Port: d.Port, Platform: d.Platform, Username: login.Username,
 		Password: login.Password, EnableSecret: login.EnableSecret, PrivateKey: login.PrivateKey, HostKey: trusted}, cfg.Device)
 	if err != nil {

@@ -277,7 +277,7 @@ func (u *upgrade) waitBack(ctx context.Context) (*device.Session, error) {
 			return nil, fmt.Errorf("stopped waiting for the device: %w", context.Cause(ctx))
 		case <-time.After(min(wait, left)):
 		}
-		s, err := connect(ctx, u.cfg, u.t)
+		s, err := dial(ctx, u.cfg, u.t, u.t.Debugf)
 		if err == nil {
 			return s, nil
 		}
