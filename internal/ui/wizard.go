@@ -108,6 +108,32 @@ type wizardData struct {
 	Progress *wizardProgress
 	Error    string
 	Typed    string
+	// Rolling is the confirm step's optional shaping of the job: devices at once and the
+	// failures after which no more devices start, as typed.
+	Concurrency, MaxFailures string
+}
+
+// maxWizardConcurrency bounds "devices at once" as the API does.
+const maxWizardConcurrency = 256
+
+// rollingParams reads the optional "devices at once" and "stop after failures" fields into
+// params; a bad value is the message to show.
+func rollingParams(v url.Values, params map[string]any) string {
+	if c := strings.TrimSpace(v.Get("concurrency")); c != "" {
+		n, err := strconv.Atoi(c)
+		if err != nil || n < 1 || n > maxWizardConcurrency {
+			return fmt.Sprintf("Devices at once: a number from 1 to %d, or empty for the worker's limit.", maxWizardConcurrency)
+		}
+		params["concurrency"] = n
+	}
+	if m := strings.TrimSpace(v.Get("max_failures")); m != "" {
+		n, err := strconv.Atoi(m)
+		if err != nil || n < 1 {
+			return "Stop after: a number of failed devices, at least 1, or empty to never stop."
+		}
+		params["max_failures"] = n
+	}
+	return ""
 }
 
 // ids reads the positive ids of values (all of name).
@@ -360,19 +386,27 @@ func (u *UI) wizardConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	typed := strings.TrimSpace(r.PostForm.Get("confirm"))
+	data := &wizardData{wizardState: s, Typed: typed, Concurrency: r.PostForm.Get("concurrency"), MaxFailures: r.PostForm.Get("max_failures")}
+	params := map[string]any{"image": s.Image.ID}
+	if msg := rollingParams(r.PostForm, params); msg != "" {
+		data.Error = msg + " Nothing was queued."
+		u.wizardRender(w, r, http.StatusBadRequest, data)
+		return
+	}
 	if typed != s.Confirmation() {
-		msg := fmt.Sprintf("Type %s, the number of devices to upgrade, to confirm; nothing was queued.", s.Confirmation())
+		data.Error = fmt.Sprintf("Type %s, the number of devices to upgrade, to confirm; nothing was queued.", s.Confirmation())
 		if len(s.Devices) == 1 {
-			msg = fmt.Sprintf("Type the device name %s to confirm; nothing was queued.", s.Confirmation())
+			data.Error = fmt.Sprintf("Type the device name %s to confirm; nothing was queued.", s.Confirmation())
 		}
-		u.wizardRender(w, r, http.StatusBadRequest, &wizardData{wizardState: s, Error: msg, Typed: typed})
+		u.wizardRender(w, r, http.StatusBadRequest, data)
 		return
 	}
 	jobs, err := u.core.RunAction(r.Context(), service.ActionUpgrade, service.ActionRequest{Devices: s.IDs,
-		Params: map[string]any{"image": s.Image.ID}, Confirm: true})
+		Params: params, Confirm: true})
 	if err != nil {
 		if status, e, ok := formError(err); ok {
-			u.wizardRender(w, r, status, &wizardData{wizardState: s, Error: e.Message, Typed: typed})
+			data.Error = e.Message
+			u.wizardRender(w, r, status, data)
 			return
 		}
 		u.fail(w, r, err)

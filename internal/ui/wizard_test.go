@@ -270,10 +270,27 @@ func TestWizardConfirmation(t *testing.T) {
 		if got := w.wizardJobs(t, "upgrade"); len(got) != 1 {
 			t.Fatalf("a mismatched confirmation queued an upgrade: %+v", got)
 		}
+		// The rolling fields are checked too: a bad one queues nothing.
+		confirm.Set("confirm", "2")
+		for field, bad := range map[string]string{"concurrency": "0", "max_failures": "-1"} {
+			c := url.Values{}
+			for k, v := range confirm {
+				c[k] = v
+			}
+			c.Set(field, bad)
+			if status, _, body = w.detailPost(t, admin, "/devices/upgrade/confirm", c); status != 400 || !strings.Contains(body, "Nothing was queued.") {
+				t.Fatalf("%s=%s: %d %s", field, bad, status, body)
+			}
+		}
+		if got := w.wizardJobs(t, "upgrade"); len(got) != 1 {
+			t.Fatalf("a bad rolling field queued an upgrade: %+v", got)
+		}
 		confirm.Set("confirm", " 2 ")
+		confirm.Set("concurrency", "1")
+		confirm.Set("max_failures", "1")
 		status, loc, _ = w.detailPost(t, admin, "/devices/upgrade/confirm", confirm)
 		got := w.wizardJobs(t, "upgrade")
-		if status != 303 || len(got) != 2 || got[0].DryRun || string(got[0].Params) != fmt.Sprintf(`{"image":%d}`, acme) ||
+		if status != 303 || len(got) != 2 || got[0].DryRun || string(got[0].Params) != fmt.Sprintf(`{"concurrency":1,"image":%d,"max_failures":1}`, acme) ||
 			loc != fmt.Sprintf("/jobs/%d?notice=queued", got[0].ID) {
 			t.Fatalf("confirmed upgrade: %d %q %+v", status, loc, got)
 		}
