@@ -417,7 +417,19 @@ func scheduleParams(kind string, dryRun bool, p map[string]any, f fieldErrors) m
 		v := p[k]
 		switch {
 		case k == "image" && (kind == webnet.JobReadiness || kind == webnet.JobUpgrade):
-			n, ok := v.(float64)
+			// From JSON a number is a float64; Go callers (the UI) pass integers.
+			var n float64
+			ok := true
+			switch x := v.(type) {
+			case float64:
+				n = x
+			case int64:
+				n = float64(x)
+			case int:
+				n = float64(x)
+			default:
+				ok = false
+			}
 			if !ok || n < 1 || n > 1<<53 || n != math.Trunc(n) {
 				f.add("params", "image must be a firmware image id.")
 				continue

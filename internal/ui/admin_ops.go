@@ -262,13 +262,38 @@ func (u *UI) adminSchedules(w http.ResponseWriter, r *http.Request, f *adminForm
 		}
 		d.Items, d.Pager = schedules, newAdminPager(r, p, total)
 		d.Choices = map[string][]string{"kind": {webnet.JobSync, webnet.JobReadiness, webnet.JobUpgrade, webnet.JobConfigPush}}
-		d.DeviceGroups, _, err = u.core.ListDeviceGroups(r.Context(), nil, webnet.Page{Limit: webnet.MaxLimit})
+		if d.DeviceGroups, _, err = u.core.ListDeviceGroups(r.Context(), nil, webnet.Page{Limit: webnet.MaxLimit}); err != nil {
+			return err
+		}
+		d.Images, _, err = u.core.ListFirmwareImages(r.Context(), service.FirmwareFilter{}, webnet.Page{Limit: webnet.MaxLimit})
 		return err
 	})
 }
 
+// scheduleParams reads the parameters of a schedule's kind from its form: the firmware image
+// of a readiness check or an upgrade, the configuration of a push. Fields of other kinds are
+// ignored (the form shows them all); the service checks what is left.
+func scheduleParams(r *http.Request, kind string) (map[string]any, error) {
+	params := map[string]any{}
+	switch kind {
+	case webnet.JobReadiness, webnet.JobUpgrade:
+		img, err := adminFormID(r, "image", "schedule")
+		if err != nil {
+			return nil, err
+		}
+		if img != nil {
+			params["image"] = *img
+		}
+	case webnet.JobConfigPush:
+		if c := r.PostFormValue("config"); strings.TrimSpace(c) != "" {
+			params["config"] = strings.ReplaceAll(c, "\r\n", "\n")
+		}
+	}
+	return params, nil
+}
+
 // createSchedule is POST /admin/schedules {customer, name, kind, cron, timezone,
-// device_group, dry_run, enabled}.
+// device_group, image (readiness, upgrade), config (config_push), dry_run, enabled}.
 func (u *UI) createSchedule(w http.ResponseWriter, r *http.Request) {
 	u.adminSubmit(w, r, "schedule", u.adminSchedules, "/admin/schedules", "admin-created", func() error {
 		cid, err := adminRequiredID(r, "customer", "schedule", "a customer")
@@ -280,8 +305,13 @@ func (u *UI) createSchedule(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		dry, enabled := r.PostFormValue("dry_run") == "true", r.PostFormValue("enabled") == "true"
+		params, err := scheduleParams(r, r.PostFormValue("kind"))
+		if err != nil {
+			return err
+		}
 		in := service.ScheduleInput{Customer: &cid, Name: adminText(r, "name"), Kind: adminText(r, "kind"), Cron: adminText(r, "cron"),
-			Timezone: adminText(r, "timezone"), DeviceGroup: service.OptionalID{Set: true, Value: &gid}, DryRun: &dry, Enabled: &enabled}
+			Timezone: adminText(r, "timezone"), DeviceGroup: service.OptionalID{Set: true, Value: &gid}, DryRun: &dry, Enabled: &enabled,
+			Params: params}
 		if *in.Timezone == "" {
 			in.Timezone = nil
 		}

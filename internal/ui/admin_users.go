@@ -36,6 +36,8 @@ type adminData struct {
 	Bundles []service.PermissionBundle
 	// DeviceGroups are the device groups the caller sees (schedules).
 	DeviceGroups []service.DeviceGroupView
+	// Images are the firmware images the caller sees (schedules of readiness and upgrades).
+	Images []webnet.FirmwareImage
 	// UserNames maps a user id to their name.
 	UserNames map[int64]string
 }
