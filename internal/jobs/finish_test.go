@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"webnet/internal/jobs"
 	"webnet/internal/store"
 	"webnet/internal/store/storetest"
 	"webnet/internal/webnet"
@@ -99,4 +100,32 @@ func rebindFor(db *store.DB, q string) string {
 		out = append(out, q[i])
 	}
 	return string(out)
+}
+
+// TestMaxFailuresCountsAcrossAResume: failures recorded under a worker that died count
+// towards the job's max_failures when another worker resumes it.
+func TestMaxFailuresCountsAcrossAResume(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFleet(t, db, 3)
+		id := f.enqueue(t, "noop", map[string]any{"max_failures": 1, "concurrency": 1}, f.devices...)
+		ctx := context.Background()
+		if claims, err := f.queue.Claim(ctx, "dead-worker", 1, 300*time.Millisecond); err != nil || len(claims) != 1 {
+			t.Fatalf("claim: %v %+v", err, claims)
+		}
+		// The dead worker saw its first device fail before it died.
+		if err := f.queue.StartTarget(ctx, "dead-worker", id, f.devices[0], nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.queue.FinishTarget(ctx, "dead-worker", id, f.devices[0], webnet.TargetFailed, "connection refused", nil); err != nil {
+			t.Fatal(err)
+		}
+		f.start(t, jobs.Config{Lease: 3 * time.Second})
+		j := f.finished(t, id)
+		for _, d := range f.devices[1:] {
+			if tg := targetOf(j, d); tg.Status != webnet.TargetSkipped ||
+				tg.Message != "Not started: 1 targets of this job failed, its limit (max_failures 1)." {
+				t.Fatalf("device %d after the resume: %+v", d, tg)
+			}
+		}
+	})
 }

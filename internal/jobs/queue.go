@@ -47,6 +47,8 @@ type Claim struct {
 	Job *webnet.Job
 	// Pending lists the devices still to run, in order.
 	Pending []webnet.Device
+	// Failed counts the job's targets that failed before this claim (a resumed job's).
+	Failed int
 }
 
 // Event is news for workers: a job was enqueued somewhere (Enqueued), a job was cancelled

@@ -292,7 +292,7 @@ func (r *Runner) runJob(ctx context.Context, c Claim) {
 	}
 	n := r.concurrency(kind, j)
 	sem := make(chan struct{}, n)
-	stop := newFailureLimit(j)
+	stop := newFailureLimit(j, c.Failed)
 	var ended atomic.Bool // the last target's end ended the job
 	var targets sync.WaitGroup
 	for _, d := range c.Pending {
@@ -342,20 +342,20 @@ func (r *Runner) runJob(ctx context.Context, c Claim) {
 
 // failureLimit stops a job's remaining targets once max_failures of its targets failed (the
 // job parameter; 0 or absent: no limit). Targets already running go on; those not started
-// yet are skipped with the reason. The count is this worker's: after a resume, failures under
-// the previous worker are not counted again.
+// yet are skipped with the reason. Failures from before a resume count (already).
 type failureLimit struct {
 	max int64
 	n   atomic.Int64
 }
 
-func newFailureLimit(j *webnet.Job) *failureLimit {
+func newFailureLimit(j *webnet.Job, already int) *failureLimit {
 	var p struct {
 		MaxFailures int64 `json:"max_failures"`
 	}
 	l := &failureLimit{}
 	if (&Target{Job: j}).Params(&p) == nil && p.MaxFailures > 0 {
 		l.max = p.MaxFailures
+		l.n.Store(int64(already))
 	}
 	return l
 }

@@ -82,9 +82,9 @@ const sweepEvery = 10 * time.Second
 // targets run as usual. A job claimed more than MaxAttempts times is failed instead.
 func (q *JobQueue) Claim(ctx context.Context, worker string, n int, lease time.Duration) ([]jobs.Claim, error) {
 	now := q.clock.Now()
-	var ids []int64
+	var ids, resumed []int64
 	err := q.db.InTx(ctx, func(tx *store.Tx) error {
-		ids = ids[:0]
+		ids, resumed = ids[:0], resumed[:0]
 		if q.sweepDue(now) {
 			if _, err := tx.SweepDeviceLocks(ctx, now); err != nil {
 				return err
@@ -105,6 +105,7 @@ func (q *JobQueue) Claim(ctx context.Context, worker string, n int, lease time.D
 			}
 			if ok {
 				ids = append(ids, c.ID)
+				resumed = append(resumed, c.ID)
 			}
 		}
 		return nil
@@ -122,9 +123,14 @@ func (q *JobQueue) Claim(ctx context.Context, worker string, n int, lease time.D
 	if err != nil {
 		return nil, fmt.Errorf("load claimed jobs: %w", err)
 	}
+	// A resumed job's targets that failed already count towards its max_failures.
+	counts, err := r.TargetCountsOf(ctx, resumed)
+	if err != nil {
+		return nil, fmt.Errorf("load claimed jobs: %w", err)
+	}
 	out := make([]jobs.Claim, len(claimed))
 	for i := range claimed {
-		out[i] = jobs.Claim{Job: &claimed[i], Pending: pending[claimed[i].ID]}
+		out[i] = jobs.Claim{Job: &claimed[i], Pending: pending[claimed[i].ID], Failed: counts[claimed[i].ID][webnet.TargetFailed]}
 	}
 	return out, nil
 }
