@@ -3,8 +3,6 @@ package ui_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
@@ -27,18 +25,6 @@ func detailActionsOn(page string) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// detailPost submits a form with c and returns the status, the Location and the body.
-func (e *env) detailPost(t testing.TB, c *http.Client, path string, form url.Values) (int, string, string) {
-	t.Helper()
-	resp, err := c.PostForm(e.srv.URL+path, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Location"), string(b)
 }
 
 // TestDetailButtonsPerRole: the detail page of acme-r1 offers each role exactly the actions
@@ -218,11 +204,11 @@ func TestDetailActions(t *testing.T) {
 			}
 			return j
 		}
-		status, loc, _ := w.detailPost(t, operator, fmt.Sprintf("/devices/%d/sync", w.r1), nil)
+		status, loc, _ := w.post(t, operator, fmt.Sprintf("/devices/%d/sync", w.r1), nil)
 		if j := job(loc); status != 303 || j.Kind != "sync" || len(j.Targets) != 1 || j.Targets[0].DeviceID != w.r1 {
 			t.Fatalf("sync: %d %+v", status, j)
 		}
-		status, loc, _ = w.detailPost(t, operator, fmt.Sprintf("/devices/%d/readiness", w.r2), nil)
+		status, loc, _ = w.post(t, operator, fmt.Sprintf("/devices/%d/readiness", w.r2), nil)
 		rj := job(loc)
 		if status != 303 || rj.Kind != "readiness" {
 			t.Fatalf("readiness: %d %+v", status, rj)
@@ -250,13 +236,13 @@ func TestDetailActions(t *testing.T) {
 			t.Fatalf("ungrouped device: %d %s", status, body)
 		}
 		wellFormed(t, "ungrouped device", body)
-		status, _, body = w.detailPost(t, viewer, fmt.Sprintf("/devices/%d/sync", w.e1), nil)
+		status, _, body = w.post(t, viewer, fmt.Sprintf("/devices/%d/sync", w.e1), nil)
 		if status != 403 || !strings.Contains(body, "You do not have permission to sync device inventory") {
 			t.Fatalf("viewer's sync: %d %s", status, body)
 		}
 		wellFormed(t, "sync refused", body)
 		// Busy: r1 is held by the queued sync.
-		if status, _, body = w.detailPost(t, operator, fmt.Sprintf("/devices/%d/sync", w.r1), nil); status != 409 {
+		if status, _, body = w.post(t, operator, fmt.Sprintf("/devices/%d/sync", w.r1), nil); status != 409 {
 			t.Fatalf("second sync of a busy device: %d %s", status, body)
 		}
 
@@ -270,14 +256,14 @@ func TestDetailActions(t *testing.T) {
 			t.Fatalf("push form: %d %s", status, body)
 		}
 		wellFormed(t, "push", body)
-		if status, _, body = w.detailPost(t, admin, push, url.Values{"config": {"  "}, "dry_run": {"on"}}); status != 400 || !strings.Contains(body, "Give the configuration lines to push.") {
+		if status, _, body = w.post(t, admin, push, url.Values{"config": {"  "}, "dry_run": {"on"}}); status != 400 || !strings.Contains(body, "Give the configuration lines to push.") {
 			t.Fatalf("empty push: %d %s", status, body)
 		}
 		wellFormed(t, "push error", body)
-		if status, _, body = w.detailPost(t, admin, push, url.Values{"config": {"do reload"}}); status != 400 || !strings.Contains(body, `aria-invalid="true"`) {
+		if status, _, body = w.post(t, admin, push, url.Values{"config": {"do reload"}}); status != 400 || !strings.Contains(body, `aria-invalid="true"`) {
 			t.Fatalf("push of a forbidden line: %d %s", status, body)
 		}
-		status, loc, _ = w.detailPost(t, admin, push, url.Values{"config": {"interface Gi1\n description edge uplink"}, "dry_run": {"on"}})
+		status, loc, _ = w.post(t, admin, push, url.Values{"config": {"interface Gi1\n description edge uplink"}, "dry_run": {"on"}})
 		if j := job(loc); status != 303 || j.Kind != "config_push" || !j.DryRun || !strings.Contains(string(j.Params), "edge uplink") {
 			t.Fatalf("push: %d %+v", status, j)
 		}
@@ -293,17 +279,17 @@ func TestDetailActions(t *testing.T) {
 		}
 		wellFormed(t, "edit", body)
 		form := url.Values{"name": {"acme-u1b"}, "address": {"192.0.2.44"}, "port": {"twenty-two"}, "platform": {"cisco_iosxe"}}
-		if status, _, body = w.detailPost(t, admin, edit, form); status != 400 || !strings.Contains(body, "Must be a whole number") {
+		if status, _, body = w.post(t, admin, edit, form); status != 400 || !strings.Contains(body, "Must be a whole number") {
 			t.Fatalf("edit with a bad port: %d %s", status, body)
 		}
 		form.Set("port", "22")
 		form.Set("platform", "windows")
-		if status, _, body = w.detailPost(t, admin, edit, form); status != 400 || !strings.Contains(body, `id="platform-error"`) {
+		if status, _, body = w.post(t, admin, edit, form); status != 400 || !strings.Contains(body, `id="platform-error"`) {
 			t.Fatalf("edit with a bad platform: %d %s", status, body)
 		}
 		wellFormed(t, "edit error", body)
 		form.Set("platform", "arista_eos")
-		if status, loc, _ = w.detailPost(t, admin, edit, form); status != 303 || loc != fmt.Sprintf("/devices/%d?notice=saved", w.u1) {
+		if status, loc, _ = w.post(t, admin, edit, form); status != 303 || loc != fmt.Sprintf("/devices/%d?notice=saved", w.u1) {
 			t.Fatalf("edit: %d %s", status, loc)
 		}
 		if d, err := w.env.core.GetDevice(rootCtx, w.u1); err != nil || d.Name != "acme-u1b" || d.Platform != "arista_eos" || d.Address != "192.0.2.44" {
@@ -320,13 +306,13 @@ func TestDetailActions(t *testing.T) {
 			t.Fatalf("delete preview: %d %s", status, body)
 		}
 		wellFormed(t, "delete", body)
-		if status, _, body = w.detailPost(t, admin, del, nil); status != 400 || !strings.Contains(body, "Tick the box") {
+		if status, _, body = w.post(t, admin, del, nil); status != 400 || !strings.Contains(body, "Tick the box") {
 			t.Fatalf("unconfirmed delete: %d %s", status, body)
 		}
 		if _, err := w.env.core.GetDevice(rootCtx, w.u1); err != nil {
 			t.Fatalf("an unconfirmed delete deleted: %v", err)
 		}
-		if status, loc, _ = w.detailPost(t, admin, del, url.Values{"confirm": {"yes"}}); status != 303 || loc != "/devices?notice=deleted" {
+		if status, loc, _ = w.post(t, admin, del, url.Values{"confirm": {"yes"}}); status != 303 || loc != "/devices?notice=deleted" {
 			t.Fatalf("delete: %d %s", status, loc)
 		}
 		if status, _ = w.get(t, admin, fmt.Sprintf("/devices/%d", w.u1)); status != 404 {

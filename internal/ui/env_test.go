@@ -257,6 +257,18 @@ func (e *env) client(t testing.TB, username string) *http.Client {
 	return c
 }
 
+// post submits a form with c and returns the status, the Location and the body.
+func (e *env) post(t testing.TB, c *http.Client, path string, form url.Values) (int, string, string) {
+	t.Helper()
+	resp, err := c.PostForm(e.srv.URL+path, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Location"), string(b)
+}
+
 // get fetches path with c and returns the status and body.
 func (e *env) get(t testing.TB, c *http.Client, path string) (int, string) {
 	t.Helper()

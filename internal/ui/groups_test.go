@@ -2,7 +2,6 @@ package ui_test
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,13 +14,8 @@ import (
 // adminPost posts form to path with c and returns the status, the body and the redirect.
 func adminPost(t testing.TB, e *env, c *http.Client, path string, form url.Values) (int, string, string) {
 	t.Helper()
-	resp, err := c.PostForm(e.srv.URL+path, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), resp.Header.Get("Location")
+	status, location, body := e.post(t, c, path, form)
+	return status, body, location
 }
 
 // page fetches path as c, wants status and a well-formed page, and returns it.

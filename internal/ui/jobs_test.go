@@ -146,18 +146,6 @@ func pageSeqs(body string) []int64 {
 	return seqs
 }
 
-// post submits a form with c and returns the status, the Location and the body.
-func (e *env) post(t testing.TB, c *http.Client, path string, form url.Values) (int, string, string) {
-	t.Helper()
-	resp, err := c.PostForm(e.srv.URL+path, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Location"), string(b)
-}
-
 // TestJobsListShowsOnlyVisibleJobs: each user's job list holds the jobs they requested or
 // whose devices they see, and no other; filters are checked and paginate.
 func TestJobsListShowsOnlyVisibleJobs(t *testing.T) {

@@ -134,7 +134,7 @@ func TestWizardRedirectsWithoutUpgradePermission(t *testing.T) {
 				t.Errorf("%s opening the wizard for %v: %d to %q", tc.user, tc.devices, resp.StatusCode, resp.Header.Get("Location"))
 			}
 			for _, step := range []string{"readiness", "plan", "confirm"} {
-				status, loc, _ := w.detailPost(t, c, "/devices/upgrade/"+step, v)
+				status, loc, _ := w.post(t, c, "/devices/upgrade/"+step, v)
 				if status != http.StatusSeeOther || loc != "/devices?notice=no-upgrade" {
 					t.Errorf("%s posting %s for %v: %d to %q", tc.user, step, tc.devices, status, loc)
 				}
@@ -146,7 +146,7 @@ func TestWizardRedirectsWithoutUpgradePermission(t *testing.T) {
 			}
 		}
 		admin := w.client(t, "admin")
-		if status, loc, _ := w.detailPost(t, admin, "/devices/upgrade/readiness", url.Values{"image": {fmt.Sprint(img)}}); status != 303 || loc != "/devices?notice=no-devices" {
+		if status, loc, _ := w.post(t, admin, "/devices/upgrade/readiness", url.Values{"image": {fmt.Sprint(img)}}); status != 303 || loc != "/devices?notice=no-devices" {
 			t.Fatalf("no devices: %d %q", status, loc)
 		}
 		status, body := w.get(t, admin, "/devices/upgrade?device=r1")
@@ -158,7 +158,7 @@ func TestWizardRedirectsWithoutUpgradePermission(t *testing.T) {
 		// No worker runs here: a queued readiness job keeps the step polling, and the plan
 		// waits for it.
 		v := url.Values{"device": {fmt.Sprint(w.r1)}, "image": {fmt.Sprint(img)}}
-		status, loc, _ := w.detailPost(t, admin, "/devices/upgrade/readiness", v)
+		status, loc, _ := w.post(t, admin, "/devices/upgrade/readiness", v)
 		if status != 303 || !strings.HasPrefix(loc, "/devices/upgrade/readiness?") {
 			t.Fatalf("queue readiness: %d %q", status, loc)
 		}
@@ -170,7 +170,7 @@ func TestWizardRedirectsWithoutUpgradePermission(t *testing.T) {
 		wellFormed(t, "wizard readiness queued", body)
 		// While readiness holds the device, a plan is a conflict shown on the page.
 		u, _ := url.Parse(loc)
-		status, _, body = w.detailPost(t, admin, "/devices/upgrade/plan", u.Query())
+		status, _, body = w.post(t, admin, "/devices/upgrade/plan", u.Query())
 		if status != http.StatusConflict || !strings.Contains(body, "Another job is still working") {
 			t.Fatalf("plan while readiness runs: %d %s", status, body)
 		}
@@ -204,19 +204,19 @@ func TestWizardConfirmation(t *testing.T) {
 		}
 
 		form := url.Values{"device": {fmt.Sprint(w.r1), fmt.Sprint(w.r2)}}
-		status, _, body = w.detailPost(t, admin, "/devices/upgrade/readiness", form)
+		status, _, body = w.post(t, admin, "/devices/upgrade/readiness", form)
 		if status != 400 || !strings.Contains(body, "Choose a firmware image") {
 			t.Fatalf("readiness without an image: %d %s", status, body)
 		}
 		wellFormed(t, "wizard no image", body)
 		form.Set("image", fmt.Sprint(arista))
-		if status, _, body = w.detailPost(t, admin, "/devices/upgrade/readiness", form); status != 400 {
+		if status, _, body = w.post(t, admin, "/devices/upgrade/readiness", form); status != 400 {
 			t.Fatalf("readiness with another platform's image: %d %s", status, body)
 		}
 
 		// Readiness.
 		form.Set("image", fmt.Sprint(acme))
-		status, loc, _ := w.detailPost(t, admin, "/devices/upgrade/readiness", form)
+		status, loc, _ := w.post(t, admin, "/devices/upgrade/readiness", form)
 		ready := w.wizardJobs(t, "readiness")
 		if status != 303 || len(ready) != 1 || string(ready[0].Params) != fmt.Sprintf(`{"image":%d}`, acme) ||
 			loc != fmt.Sprintf("/devices/upgrade/readiness?%s&readiness=%d", form.Encode(), ready[0].ID) {
@@ -245,7 +245,7 @@ func TestWizardConfirmation(t *testing.T) {
 
 		// Plan: a dry-run upgrade.
 		u, _ := url.Parse(loc)
-		status, loc, _ = w.detailPost(t, admin, "/devices/upgrade/plan", u.Query())
+		status, loc, _ = w.post(t, admin, "/devices/upgrade/plan", u.Query())
 		plans := w.wizardJobs(t, "upgrade")
 		if status != 303 || len(plans) != 1 || !plans[0].DryRun || string(plans[0].Params) != fmt.Sprintf(`{"image":%d}`, acme) || !strings.Contains(loc, fmt.Sprintf("plan=%d", plans[0].ID)) {
 			t.Fatalf("queue the plan: %d %q %+v", status, loc, plans)
@@ -262,7 +262,7 @@ func TestWizardConfirmation(t *testing.T) {
 		confirm := u.Query()
 		for _, typed := range []string{"", "3", "acme-r1", "two"} {
 			confirm.Set("confirm", typed)
-			status, _, body = w.detailPost(t, admin, "/devices/upgrade/confirm", confirm)
+			status, _, body = w.post(t, admin, "/devices/upgrade/confirm", confirm)
 			if status != 400 || !strings.Contains(body, "Type 2, the number of devices to upgrade, to confirm; nothing was queued.") {
 				t.Fatalf("confirmation %q: %d %s", typed, status, body)
 			}
@@ -279,7 +279,7 @@ func TestWizardConfirmation(t *testing.T) {
 				c[k] = v
 			}
 			c.Set(field, bad)
-			if status, _, body = w.detailPost(t, admin, "/devices/upgrade/confirm", c); status != 400 || !strings.Contains(body, "Nothing was queued.") {
+			if status, _, body = w.post(t, admin, "/devices/upgrade/confirm", c); status != 400 || !strings.Contains(body, "Nothing was queued.") {
 				t.Fatalf("%s=%s: %d %s", field, bad, status, body)
 			}
 		}
@@ -289,7 +289,7 @@ func TestWizardConfirmation(t *testing.T) {
 		confirm.Set("confirm", " 2 ")
 		confirm.Set("concurrency", "1")
 		confirm.Set("max_failures", "1")
-		status, loc, _ = w.detailPost(t, admin, "/devices/upgrade/confirm", confirm)
+		status, loc, _ = w.post(t, admin, "/devices/upgrade/confirm", confirm)
 		got := w.wizardJobs(t, "upgrade")
 		var params map[string]any
 		_ = json.Unmarshal(got[0].Params, &params)
@@ -300,11 +300,11 @@ func TestWizardConfirmation(t *testing.T) {
 
 		// One device: its name is the confirmation.
 		one := url.Values{"device": {fmt.Sprint(w.e1)}, "image": {fmt.Sprint(global)}, "confirm": {"1"}}
-		if status, _, body = w.detailPost(t, admin, "/devices/upgrade/confirm", one); status != 400 || !strings.Contains(body, "Type the device name acme-e1 to confirm") {
+		if status, _, body = w.post(t, admin, "/devices/upgrade/confirm", one); status != 400 || !strings.Contains(body, "Type the device name acme-e1 to confirm") {
 			t.Fatalf("one device confirmed by count: %d %s", status, body)
 		}
 		one.Set("confirm", "acme-e1")
-		if status, loc, _ = w.detailPost(t, admin, "/devices/upgrade/confirm", one); status != 303 || !strings.HasPrefix(loc, "/jobs/") {
+		if status, loc, _ = w.post(t, admin, "/devices/upgrade/confirm", one); status != 303 || !strings.HasPrefix(loc, "/jobs/") {
 			t.Fatalf("one device confirmed by name: %d %q", status, loc)
 		}
 		if got := w.wizardJobs(t, "upgrade"); len(got) != 3 || got[0].DryRun || got[0].Targets != nil && len(got[0].Targets) != 1 {
