@@ -138,10 +138,18 @@ func wellFormed(t testing.TB, name, page string) {
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
 	var s string
-	if err := chromedp.Run(ctx, chromedp.Text(sel, &s, chromedp.ByQuery)); err != nil {
+	for try := 0; ; try++ {
+		err := chromedp.Run(ctx, chromedp.Text(sel, &s, chromedp.ByQuery))
+		if err == nil {
+			return s
+		}
+		// A live fragment swapped between finding the node and reading it: the node the
+		// query found is gone, its replacement is there — read again.
+		if try < 10 && strings.Contains(err.Error(), "No node with given id") {
+			continue
+		}
 		t.Fatalf("text of %s: %v", sel, err)
 	}
-	return s
 }
 
 // count returns how many elements match the CSS selector sel on the page now.

@@ -156,7 +156,21 @@
   }
 
   function jobsTopic() {
-    var ping = function (topic) { document.body.dispatchEvent(new CustomEvent("webnet:" + topic)); };
+    // ping tells the page's live fragments that a topic changed: at most once a second per
+    // topic, and always once more after the last change, so a burst never leaves a fragment
+    // showing a state older than the burst's end.
+    var pings = {};
+    var ping = function (topic) {
+      var p = pings[topic] || (pings[topic] = { last: 0, timer: null });
+      if (p.timer) { return; }
+      var fire = function () {
+        p.timer = null;
+        p.last = Date.now();
+        document.body.dispatchEvent(new CustomEvent("webnet:" + topic));
+      };
+      var wait = p.last + 1000 - Date.now();
+      if (wait <= 0) { fire(); } else { p.timer = setTimeout(fire, wait); }
+    };
     var devices = !!document.getElementById("dash-counts");
     var first = true;
     var ctl = live(function (ws) {
