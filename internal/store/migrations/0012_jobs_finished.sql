@@ -1,0 +1,3 @@
+-- The dashboard's "failed in the last 24 hours" and GET /api/jobs/?status=…&finished_after=…
+-- read finished jobs by status and end time.
+CREATE INDEX jobs_status_finished ON jobs (status, finished_at);
