@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"webnet/internal/authz"
 	"webnet/internal/webnet"
@@ -228,9 +229,42 @@ func (q Q) devicesWhere(ctx context.Context, cond string, args ...any) ([]webnet
 // ListDevices returns one page of the devices allowed by visible (from authz) and matching
 // dq, ordered by name, with the total count. Filtering, counting and paging happen in SQL.
 func (q Q) ListDevices(ctx context.Context, visible authz.Filter, dq webnet.DeviceQuery, page webnet.Page) ([]webnet.Device, int, error) {
-	vis, args, err := visible.Where()
+	where, args, onlyVisibility, err := q.deviceWhere(visible, dq)
 	if err != nil {
 		return nil, 0, err
+	}
+	var total int
+	if plan, ok := visible.CountPlan(); ok && onlyVisibility {
+		// No condition beyond authorization: count from the kept counts.
+		if total, err = q.countByPlan(ctx, plan); err != nil {
+			return nil, 0, err
+		}
+	} else if err := q.queryRow(ctx, `SELECT COUNT(*) FROM devices d WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count devices: %w", err)
+	}
+	rows, err := q.query(ctx, `SELECT `+deviceColumns+` FROM devices d WHERE `+where+` ORDER BY d.name, d.id LIMIT ? OFFSET ?`,
+		append(args, page.Limit, page.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list devices: %w", err)
+	}
+	defer rows.Close()
+	out := []webnet.Device{}
+	for rows.Next() {
+		var d webnet.Device
+		if err := scanDevice(rows, &d); err != nil {
+			return nil, 0, fmt.Errorf("scan device: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, total, rows.Err()
+}
+
+// deviceWhere is the WHERE clause of the devices allowed by visible and matching dq, and
+// whether it has no condition beyond visibility.
+func (q Q) deviceWhere(visible authz.Filter, dq webnet.DeviceQuery) (where string, args []any, onlyVisibility bool, err error) {
+	vis, args, err := visible.Where()
+	if err != nil {
+		return "", nil, false, err
 	}
 	conds := []string{vis}
 	add := func(cond string, v ...any) { conds = append(conds, cond); args = append(args, v...) }
@@ -255,39 +289,21 @@ func (q Q) ListDevices(ctx context.Context, visible authz.Filter, dq webnet.Devi
 	if dq.Search != "" {
 		pat := "%" + escapeLike(strings.ToLower(dq.Search)) + "%"
 		if q.d == Postgres {
-			// LOWER() and LIKE: faster than ILIKE here (measured on 100k devices).
+			// LOWER() and LIKE, which the trigram indexes of migration 13 answer for three
+			// characters or more (and faster than ILIKE when they are missing).
 			add(`(LOWER(d.name) LIKE ? ESCAPE '\' OR LOWER(d.address) LIKE ? ESCAPE '\')`, pat, pat)
+		} else if utf8.RuneCountInString(dq.Search) >= 3 {
+			// The trigram index (migration 13) answers a quoted phrase as a substring match
+			// in either column, ignoring case, without reading every device.
+			add(`d.id IN (SELECT rowid FROM device_search WHERE device_search MATCH ?)`,
+				`"`+strings.ReplaceAll(dq.Search, `"`, `""`)+`"`)
 		} else {
-			// SQLite's LIKE already ignores ASCII case, as its LOWER() only folds ASCII:
-			// no LOWER() call per row (a search over 100k devices: 97 → 60 ms p95).
+			// Shorter than a trigram: scan. SQLite's LIKE already ignores ASCII case, as its
+			// LOWER() only folds ASCII: no LOWER() call per row.
 			add(`(d.name LIKE ? ESCAPE '\' OR d.address LIKE ? ESCAPE '\')`, pat, pat)
 		}
 	}
-	where := strings.Join(conds, " AND ")
-	var total int
-	if plan, ok := visible.CountPlan(); ok && len(conds) == 1 {
-		// No condition beyond authorization: count from the kept counts.
-		if total, err = q.countByPlan(ctx, plan); err != nil {
-			return nil, 0, err
-		}
-	} else if err := q.queryRow(ctx, `SELECT COUNT(*) FROM devices d WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count devices: %w", err)
-	}
-	rows, err := q.query(ctx, `SELECT `+deviceColumns+` FROM devices d WHERE `+where+` ORDER BY d.name, d.id LIMIT ? OFFSET ?`,
-		append(args, page.Limit, page.Offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list devices: %w", err)
-	}
-	defer rows.Close()
-	out := []webnet.Device{}
-	for rows.Next() {
-		var d webnet.Device
-		if err := scanDevice(rows, &d); err != nil {
-			return nil, 0, fmt.Errorf("scan device: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, total, rows.Err()
+	return strings.Join(conds, " AND "), args, len(conds) == 1, nil
 }
 
 // DeviceIDs returns the ids of every device the filter allows (for tests of the filter).

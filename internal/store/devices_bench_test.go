@@ -57,7 +57,7 @@ func BenchmarkDeviceList(b *testing.B) {
 
 // seedDevices creates customer 1 with groups device groups and n devices spread evenly over
 // them, with names in an order unrelated to their groups, in a few large statements.
-func seedDevices(b *testing.B, db *store.DB, groups, n int) {
+func seedDevices(b testing.TB, db *store.DB, groups, n int) {
 	b.Helper()
 	ctx := context.Background()
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)

@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+
+	"webnet/internal/authz"
+	"webnet/internal/webnet"
 )
 
 // ExecForTest runs a statement in tx, for tests that must write what no store method writes.
@@ -95,3 +98,12 @@ func ExplainForTest(ctx context.Context, db *DB, query string, args ...any) ([]s
 
 // ClaimQueryForTest is the query of ClaimJobs without its row locks.
 const ClaimQueryForTest = claimQuery
+
+// DeviceSearchWhereForTest is the WHERE clause ListDevices runs for a search of every device.
+func DeviceSearchWhereForTest(db *DB, search string) (string, []any) {
+	where, args, _, err := db.Read().deviceWhere(authz.All(), webnet.DeviceQuery{Search: search})
+	if err != nil {
+		panic(err)
+	}
+	return where, args
+}

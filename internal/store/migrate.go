@@ -5,7 +5,6 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,38 +15,81 @@ import (
 var migrationFS embed.FS
 
 // Migration is one versioned schema change. Its SQL is written once for both dialects, with
-// {{id}}, {{time}}, {{blob}} and {{json}} standing for the column types that differ.
+// {{id}}, {{time}}, {{blob}} and {{json}} standing for the column types that differ. A change
+// that only one engine can express (a full-text index, an extension) is a pair of files,
+// NNNN_name.sqlite.sql and NNNN_name.postgres.sql: the same version, one file per dialect.
 type Migration struct {
 	Version int
 	Name    string
 	SQL     string
 }
 
-// Migrations returns the embedded migrations in version order. File names are
-// NNNN_name.sql; versions must be unique and increasing.
-func Migrations() ([]Migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
+// Migrations returns the embedded migrations of dialect d in version order. File names are
+// NNNN_name.sql (both dialects) or NNNN_name.<dialect>.sql; versions must be unique and
+// increasing, and a version written per dialect must be written for every dialect.
+func Migrations(d Dialect) ([]Migration, error) {
+	sub, err := fs.Sub(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return migrationsIn(sub, d)
+}
+
+// migrationsIn reads the migrations of d from the files at the root of fsys.
+func migrationsIn(fsys fs.FS, d Dialect) ([]Migration, error) {
+	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return nil, err
 	}
 	var ms []Migration
-	seen := map[int]string{}
+	shared := map[int]string{}                 // version → its file for both dialects
+	perDialect := map[int]map[Dialect]string{} // version → dialect → its file
 	for _, e := range entries {
 		name := e.Name()
-		num, rest, ok := strings.Cut(strings.TrimSuffix(name, ".sql"), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must be NNNN_name.sql", name)
+		base := strings.TrimSuffix(name, ".sql")
+		only := Dialect("")
+		for dl := range ddlTokens {
+			if b, ok := strings.CutSuffix(base, "."+string(dl)); ok {
+				base, only = b, dl
+			}
 		}
-		if other, dup := seen[v]; dup {
+		num, rest, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 || strings.Contains(rest, ".") {
+			return nil, fmt.Errorf("migration %s: name must be NNNN_name.sql or NNNN_name.<dialect>.sql", name)
+		}
+		other, dup := shared[v]
+		for dl, f := range perDialect[v] {
+			if only == "" || dl == only {
+				other, dup = f, true
+			}
+		}
+		if dup {
 			return nil, fmt.Errorf("migrations %s and %s share version %d", other, name, v)
 		}
-		seen[v] = name
-		body, err := fs.ReadFile(migrationFS, path.Join("migrations", name))
+		if only == "" {
+			shared[v] = name
+		} else {
+			if perDialect[v] == nil {
+				perDialect[v] = map[Dialect]string{}
+			}
+			perDialect[v][only] = name
+		}
+		if only != "" && only != d {
+			continue
+		}
+		body, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return nil, err
 		}
 		ms = append(ms, Migration{Version: v, Name: rest, SQL: string(body)})
+	}
+	for v, files := range perDialect {
+		for dl := range ddlTokens {
+			if _, ok := files[dl]; !ok {
+				return nil, fmt.Errorf("migration %04d is written per dialect but not for %s", v, dl)
+			}
+		}
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
 	return ms, nil
@@ -55,7 +97,7 @@ func Migrations() ([]Migration, error) {
 
 // LatestVersion is the newest embedded migration's version.
 func LatestVersion() int {
-	ms, err := Migrations()
+	ms, err := Migrations(SQLite) // every version exists for every dialect
 	if err != nil || len(ms) == 0 {
 		return 0
 	}
@@ -72,7 +114,7 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 // processes, and returns the versions it applied. A database newer than this binary is an
 // error: running old code on a new schema could corrupt it.
 func (db *DB) Migrate(ctx context.Context) (applied []int, err error) {
-	ms, err := Migrations()
+	ms, err := Migrations(db.dialect)
 	if err != nil {
 		return nil, err
 	}
@@ -156,10 +198,12 @@ func isMissingTable(err error) bool {
 }
 
 // splitStatements splits a migration on semicolons that end a line. Migrations keep one
-// statement per semicolon-terminated line group and no semicolons inside literals.
+// statement per semicolon-terminated line group and no semicolons inside literals, except in
+// a $$-quoted body (a PostgreSQL DO block), which is never split.
 func splitStatements(sqlText string) []string {
 	var out []string
 	var cur strings.Builder
+	inBody := false
 	for _, line := range strings.Split(sqlText, "\n") {
 		trimmed := strings.TrimSpace(line)
 		if strings.HasPrefix(trimmed, "--") {
@@ -167,7 +211,10 @@ func splitStatements(sqlText string) []string {
 		}
 		cur.WriteString(line)
 		cur.WriteByte('\n')
-		if strings.HasSuffix(trimmed, ";") {
+		if strings.Count(line, "$$")%2 == 1 {
+			inBody = !inBody
+		}
+		if !inBody && strings.HasSuffix(trimmed, ";") {
 			if s := strings.TrimSpace(cur.String()); s != ";" {
 				out = append(out, s)
 			}

@@ -91,15 +91,15 @@ func TestConcurrentMigrate(t *testing.T) {
 				}
 				total += counts[i]
 			}
-			if want := len(mustMigrations(t)); total != want {
+			if want := len(mustMigrations(t, d)); total != want {
 				t.Fatalf("migrations applied %d times in all, want %d", total, want)
 			}
 		})
 	}
 }
 
-func mustMigrations(t *testing.T) []store.Migration {
-	ms, err := store.Migrations()
+func mustMigrations(t *testing.T, d store.Dialect) []store.Migration {
+	ms, err := store.Migrations(d)
 	if err != nil {
 		t.Fatal(err)
 	}
