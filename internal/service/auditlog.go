@@ -32,6 +32,20 @@ type ActivityQuery struct {
 // writes and would only cost the database.
 const maxFilterText = 200
 
+// filterText returns v if it is a valid free-text filter, or records why not in bad and
+// returns "".
+func filterText(bad fieldErrors, field, v string) string {
+	switch {
+	case len(v) > maxFilterText:
+		bad.add(field, "Use at most 200 characters.")
+	case !utf8.ValidString(v) || strings.ContainsRune(v, 0):
+		bad.add(field, "Must be valid UTF-8 text without NUL characters.")
+	default:
+		return v
+	}
+	return ""
+}
+
 // filter parses q into a store filter (without visibility), or answers invalid naming every
 // field at fault.
 func (q ActivityQuery) filter() (store.ActivityFilter, error) {
@@ -48,17 +62,7 @@ func (q ActivityQuery) filter() (store.ActivityFilter, error) {
 		}
 		return &n
 	}
-	text := func(field, v string) string {
-		switch {
-		case len(v) > maxFilterText:
-			bad.add(field, "Use at most 200 characters.")
-		case !utf8.ValidString(v) || strings.ContainsRune(v, 0):
-			bad.add(field, "Must be valid UTF-8 text without NUL characters.")
-		default:
-			return v
-		}
-		return ""
-	}
+	text := func(field, v string) string { return filterText(bad, field, v) }
 	at := func(field, v string) *time.Time {
 		if v == "" {
 			return nil

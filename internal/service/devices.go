@@ -23,6 +23,13 @@ type DeviceDetail struct {
 // ListDevices returns a page of the devices the caller may see, filtered in the query.
 // Any signed-in user may call it. Errors: unauthenticated.
 func (c *Core) ListDevices(ctx context.Context, dq webnet.DeviceQuery, page webnet.Page) ([]webnet.Device, int, error) {
+	bad := fieldErrors{}
+	dq.Search = filterText(bad, "q", dq.Search)
+	dq.Platform = filterText(bad, "platform", dq.Platform)
+	dq.OSVersion = filterText(bad, "os_version", dq.OSVersion)
+	if err := bad.err("Invalid filter."); err != nil {
+		return nil, 0, err
+	}
 	g, err := c.grants(ctx)
 	if err != nil {
 		return nil, 0, err
