@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -95,9 +96,6 @@ func devicesQuery(r *http.Request) (devicesFilter, webnet.DeviceQuery, map[strin
 	default:
 		bad["enabled"] = "State: choose enabled, disabled or any."
 	}
-	if len(f.Q) > 200 {
-		bad["q"] = "Search: use at most 200 characters."
-	}
 	if v := q.Get("page"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1_000_000 {
@@ -190,11 +188,19 @@ func (u *UI) devices(w http.ResponseWriter, r *http.Request) {
 	} else {
 		page := webnet.Page{Limit: devicesPerPage, Offset: (f.Page - 1) * devicesPerPage}
 		list, total, err := u.core.ListDevices(ctx, dq, page)
-		if err != nil {
+		var e *webnet.Error
+		switch {
+		case errors.As(err, &e) && e.Code == webnet.EInvalid && e.Fields["q"] != "":
+			// The service's checks of the search text, said by the form.
+			why := e.Fields["q"]
+			data.Errors = map[string]string{"q": "Search: " + strings.ToLower(why[:1]) + why[1:]}
+			status = http.StatusBadRequest
+		case err != nil:
 			u.fail(w, r, err)
 			return
+		default:
+			data.fill(list, total)
 		}
-		data.fill(list, total)
 	}
 	if devicesFragment(r, "devices-results") {
 		// The address bar gets the filter's own address, without the form's empty fields.

@@ -385,6 +385,7 @@ func TestDevicesFilterAndPaginate(t *testing.T) {
 			{"?enabled=maybe", "State: choose enabled, disabled or any."},
 			{"?page=0", "Page: must be a whole number from 1."},
 			{"?q=" + strings.Repeat("x", 201), "Search: use at most 200 characters."},
+			{"?q=%ff%fe", "Search: must be valid UTF-8 text without NUL characters."},
 		} {
 			status, body := w.get(t, op, "/devices"+c.query)
 			if status != 400 || !strings.Contains(body, c.says) || len(devicesRows(t, body)) != 0 {
