@@ -2,7 +2,12 @@ package store_test
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"fmt"
+	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -185,4 +190,84 @@ func TestDeviceSearchUsesIndex(t *testing.T) {
 			t.Errorf("search dev-12: total %d of %d, %d devices %v", total, want, len(devs), names)
 		}
 	})
+}
+
+// TestMigrateWithoutTrigram: on a PostgreSQL database whose role may not create pg_trgm,
+// webnet still migrates and searches (by a scan): the extension is an index, not a
+// requirement.
+func TestMigrateWithoutTrigram(t *testing.T) {
+	base := os.Getenv(storetest.EnvURL)
+	if base == "" {
+		t.Skipf("PostgreSQL tests skipped: set %s to run them", storetest.EnvURL)
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "wt_" + hex.EncodeToString(b) // the database, its role and the role's schema
+	for _, stmt := range []string{"CREATE ROLE " + name + " LOGIN", "CREATE DATABASE " + name} {
+		if _, err := admin.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	t.Cleanup(func() {
+		admin, err := sql.Open("pgx", base)
+		if err != nil {
+			return
+		}
+		defer admin.Close()
+		for _, stmt := range []string{"DROP DATABASE " + name + " WITH (FORCE)", "DROP ROLE " + name} {
+			if _, err := admin.Exec(stmt); err != nil {
+				t.Logf("%s: %v", stmt, err)
+			}
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	owner, err := sql.Open("pgx", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	if _, err := owner.Exec("CREATE SCHEMA " + name + " AUTHORIZATION " + name); err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.User(name)
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Config{URL: u.String(), MaxOpenConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate as a role that may not create extensions: %v", err)
+	}
+	var trgm int
+	if err := owner.QueryRow(`SELECT COUNT(*) FROM pg_extension WHERE extname = 'pg_trgm'`).Scan(&trgm); err != nil || trgm != 0 {
+		t.Fatalf("pg_trgm in the restricted database: %d %v", trgm, err)
+	}
+	c := &webnet.Customer{Name: "c", Slug: "c", CreatedAt: t0}
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateCustomer(ctx, c); err != nil {
+			return err
+		}
+		return tx.CreateDevice(ctx, &webnet.Device{CustomerID: c.ID, Name: "core-RTR-01", Address: "10.0.0.1", Port: 22,
+			Platform: "cisco_iosxe", Enabled: true, CreatedAt: t0, UpdatedAt: t0})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	devs, total, err := db.Read().ListDevices(ctx, authz.All(), webnet.DeviceQuery{Search: "rtr-0"}, webnet.Page{Limit: 50})
+	if err != nil || total != 1 || len(devs) != 1 {
+		t.Fatalf("search without the index: %d %v %v", total, devs, err)
+	}
 }
