@@ -313,6 +313,10 @@ func TestSyncFaults(t *testing.T) {
 	}
 	// No credential plaintext anywhere: the worker's log, the job log, messages, the database
 	// files.
+	// The worker logs the job's end just after committing it, so maybe after l.sync saw it.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(l.logs.String(), `"job finished"`) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if logs := l.logs.String(); !strings.Contains(logs, `"job finished"`) || strings.Contains(logs, l.password) {
 		t.Fatalf("the worker's log is empty or holds the password: %d bytes", len(logs))
 	}
