@@ -58,6 +58,7 @@ func BenchmarkDevicesList(b *testing.B) {
 				{"operator-search", "bigop", "/devices?q=dev-12", -1},
 				{"operator-search-few", "bigop", "/devices?q=ev-4242", -1},
 				{"operator-search-short", "bigop", "/devices?q=-7", -1},
+				{"operator-search-all", "bigop", "/devices?q=dev", devicesBigDevices},
 				{"operator-page-1000", "bigop", "/devices?page=1000", devicesBigDevices},
 			} {
 				b.Run(c.name, func(b *testing.B) {
