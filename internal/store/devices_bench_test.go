@@ -34,7 +34,7 @@ func BenchmarkDeviceList(b *testing.B) {
 			}
 			f := g.DeviceFilter(webnet.PermViewDevice, "d.customer_id", "d.device_group_id")
 			where, args, _ := f.Where()
-			plan, err := store.ExplainDeviceList(ctx, db, where, args)
+			plan, err := store.ExplainDeviceList(ctx, db, "devices d", where, args)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -14,17 +14,18 @@ func ExecForTest(ctx context.Context, tx *Tx, query string, args ...any) error {
 	return err
 }
 
-// ExplainDeviceList returns the query plan of the device list query for a filter, one line
-// per plan row, so benchmarks can show which indexes it uses.
-func ExplainDeviceList(ctx context.Context, db *DB, where string, args []any) ([]string, error) {
+// ExplainDeviceList returns the query plans of the device list's queries (count and page)
+// over from (e.g. "devices d") and where, one line per plan row, so tests and benchmarks can
+// show which indexes they use.
+func ExplainDeviceList(ctx context.Context, db *DB, from, where string, args []any) ([]string, error) {
 	prefix := "EXPLAIN QUERY PLAN "
 	if db.dialect == Postgres {
 		prefix = "EXPLAIN "
 	}
 	var out []string
 	for _, q := range []string{
-		`SELECT COUNT(*) FROM devices d WHERE ` + where,
-		`SELECT ` + deviceColumns + ` FROM devices d WHERE ` + where + ` ORDER BY d.name, d.id LIMIT 50 OFFSET 0`,
+		`SELECT COUNT(*) FROM ` + from + ` WHERE ` + where,
+		`SELECT ` + deviceColumns + ` FROM ` + from + ` WHERE ` + where + ` ORDER BY d.name, d.id LIMIT 50 OFFSET 0`,
 	} {
 		rows, err := db.Read().query(ctx, prefix+q, args...)
 		if err != nil {
@@ -99,11 +100,12 @@ func ExplainForTest(ctx context.Context, db *DB, query string, args ...any) ([]s
 // ClaimQueryForTest is the query of ClaimJobs without its row locks.
 const ClaimQueryForTest = claimQuery
 
-// DeviceSearchWhereForTest is the WHERE clause ListDevices runs for a search of every device.
-func DeviceSearchWhereForTest(db *DB, search string) (string, []any) {
-	where, args, _, err := db.Read().deviceWhere(authz.All(), webnet.DeviceQuery{Search: search})
+// DeviceSearchForTest is the FROM and WHERE clauses ListDevices runs for a search of every
+// device.
+func DeviceSearchForTest(db *DB, search string) (from, where string, args []any) {
+	from, where, args, _, err := db.Read().deviceWhere(authz.All(), webnet.DeviceQuery{Search: search})
 	if err != nil {
 		panic(err)
 	}
-	return where, args
+	return from, where, args
 }
