@@ -296,7 +296,8 @@ func (q Q) deviceWhere(visible authz.Filter, dq webnet.DeviceQuery) (from, where
 		} else if utf8.RuneCountInString(dq.Search) >= 3 {
 			// The trigram index (migration 13) answers a quoted phrase as a substring match
 			// in either column, ignoring case, without reading every device. Joined, not
-			// `d.id IN (…)`: the set of matching ids is not built first (3–10× faster).
+			// `d.id IN (…)`: the matching ids are not gathered into a set first (a search
+			// matching all of 100k devices: 89 → 67 ms p95).
 			from = "device_search s JOIN devices d ON d.id = s.rowid"
 			add(`s.device_search MATCH ?`, `"`+strings.ReplaceAll(dq.Search, `"`, `""`)+`"`)
 		} else {
