@@ -271,3 +271,32 @@ func TestMigrateWithoutTrigram(t *testing.T) {
 		t.Fatalf("search without the index: %d %v %v", total, devs, err)
 	}
 }
+
+// TestDeviceSearchIndexesExistingDevices: the devices of a database made before the search
+// index (migration 13) are found once it is migrated.
+func TestDeviceSearchIndexesExistingDevices(t *testing.T) {
+	for _, d := range storetest.Backends {
+		t.Run(string(d), func(t *testing.T) { deviceSearchIndexesExistingDevices(t, storetest.OpenEmpty(t, d)) })
+	}
+}
+
+func deviceSearchIndexesExistingDevices(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	if err := store.MigrateToForTest(ctx, db, 12); err != nil {
+		t.Fatal(err)
+	}
+	seedDevices(t, db, 10, 3000)
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for i := 1; i <= 3000; i++ {
+		if strings.Contains(fmt.Sprintf("dev-%d", i*7919%1000003), "ev-12") {
+			want++
+		}
+	}
+	_, total, err := db.Read().ListDevices(ctx, authz.All(), webnet.DeviceQuery{Search: "EV-12"}, webnet.Page{Limit: 50})
+	if err != nil || want == 0 || total != want {
+		t.Fatalf("search of the devices from before the index: %d, want %d (%v)", total, want, err)
+	}
+}

@@ -109,3 +109,20 @@ func DeviceSearchForTest(db *DB, search string) (from, where string, args []any)
 	}
 	return from, where, args
 }
+
+// MigrateToForTest applies the migrations up to version v only, as an older webnet would
+// have left the database.
+func MigrateToForTest(ctx context.Context, db *DB, v int) error {
+	ms, err := Migrations(db.dialect)
+	if err != nil {
+		return err
+	}
+	for i, m := range ms {
+		if m.Version > v {
+			ms = ms[:i]
+			break
+		}
+	}
+	_, err = db.migrate(ctx, ms)
+	return err
+}

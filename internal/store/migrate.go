@@ -118,6 +118,11 @@ func (db *DB) Migrate(ctx context.Context) (applied []int, err error) {
 	if err != nil {
 		return nil, err
 	}
+	return db.migrate(ctx, ms)
+}
+
+// migrate applies the migrations of ms that the database has not applied yet.
+func (db *DB) migrate(ctx context.Context, ms []Migration) (applied []int, err error) {
 	err = db.InTx(ctx, func(tx *Tx) error {
 		applied = nil
 		if lock := db.dialect.migrationLock(); lock != "" {
