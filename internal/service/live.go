@@ -2,6 +2,7 @@ package service
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -82,7 +83,8 @@ type Feed struct {
 
 	// Owned by Run's goroutine.
 	version   uint64
-	summaries map[int64][]byte // last job summary put in events, per job
+	summaries map[int64][]byte         // last job summary put in events, per job
+	places    map[int64][]authz.Target // places of jobs' target devices, for their events
 }
 
 // The two event streams a watcher can subscribe to.
@@ -110,6 +112,10 @@ type jobState struct {
 	targets     []liveTarget
 	latest      int64      // seq of the newest line read
 	lines       []liveLine // the newest lines, consecutive seqs ending at latest
+
+	// Owned by Run's goroutine.
+	targetsRev int64 // revision of the targets' last change read (store.LiveTargets)
+	stale      bool  // the targets must be read whole: a target's device moved or went
 }
 
 type liveTarget struct {
@@ -162,7 +168,7 @@ func NewFeed(cfg FeedConfig) (*Feed, error) {
 	}
 	f := &Feed{db: cfg.DB, access: cfg.Access, log: cfg.Logger, cfg: cfg, wake: make(chan struct{}, 1),
 		watchers: map[*Watcher]struct{}{}, jobs: map[int64]*jobState{}, dirtyJobs: map[int64]struct{}{},
-		summaries: map[int64][]byte{}}
+		summaries: map[int64][]byte{}, places: map[int64][]authz.Target{}}
 	f.cancel = cfg.DB.Subscribe(f.notified)
 	return f, nil
 }
@@ -183,7 +189,9 @@ func (f *Feed) Run(ctx context.Context) error {
 		case <-f.wake:
 		case <-tick.C:
 			if !f.db.NotificationsReliable() {
-				f.markWatchedDirty()
+				// Device moves may have gone unheard too: targets are read whole.
+				f.markWatchedDirty(true)
+				clear(f.places)
 			}
 		}
 		if err := f.pass(ctx); err != nil {
@@ -237,7 +245,8 @@ func (f *Feed) notified(n store.Notification) {
 			f.dirtyJobs[id] = struct{}{}
 		}
 	case n.Topic == store.TopicDevice:
-		if len(f.jobs) == 0 && f.streams[streamDevices] == 0 {
+		// Job events carry their devices' places: the "jobs" stream needs device moves too.
+		if len(f.jobs) == 0 && f.streams[streamDevices] == 0 && f.streams[streamJobs] == 0 {
 			return
 		}
 		changes, err := store.ParseDeviceChanges(n.Payload)
@@ -268,12 +277,16 @@ func (f *Feed) notified(n store.Notification) {
 	f.kick()
 }
 
-// markWatchedDirty marks every watched job for a re-read.
-func (f *Feed) markWatchedDirty() {
+// markWatchedDirty marks every watched job for a re-read, of all its targets when whole. It
+// runs in Run's goroutine.
+func (f *Feed) markWatchedDirty(whole bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for id := range f.jobs {
+	for id, js := range f.jobs {
 		f.dirtyJobs[id] = struct{}{}
+		if whole {
+			js.stale = true
+		}
 	}
 }
 
@@ -294,9 +307,13 @@ func (f *Feed) pass(ctx context.Context) error {
 		}
 		f.mu.Unlock()
 		clear(f.summaries)
+		clear(f.places)
+		f.markWatchedDirty(true)
 	}
 	if streaming[streamJobs] == 0 {
-		clear(f.summaries) // nobody to tell; a later subscriber starts afresh
+		// Nobody to tell; a later subscriber starts afresh (device moves went unheard).
+		clear(f.summaries)
+		clear(f.places)
 	}
 	if len(devices) > 0 {
 		if err := f.devicesChanged(ctx, devices, jobs, streaming[streamDevices] > 0); err != nil {
@@ -335,28 +352,36 @@ func (f *Feed) requeue(jobs []int64, devices []store.DeviceChange) {
 	f.dirtyDevices = append(devices, f.dirtyDevices...)
 }
 
-// devicesChanged marks the watched jobs with a changed device among their targets for a
-// re-read and, for the "devices" stream, reads the devices and records their events.
+// devicesChanged marks the watched jobs with a moved or deleted device among their targets
+// for a whole re-read, forgets the places of the others and, for the "devices" stream, reads
+// the devices and records their events.
 func (f *Feed) devicesChanged(ctx context.Context, changes []store.DeviceChange, jobs map[int64]struct{}, stream bool) error {
 	changed := map[int64]bool{}
+	moved := map[int64]bool{}
 	for _, c := range changes {
 		changed[c.ID] = true
+		if c.Before != c.After {
+			moved[c.ID] = true
+		}
 	}
-	f.mu.Lock()
-	watched := make([]*jobState, 0, len(f.jobs))
-	for _, js := range f.jobs {
-		watched = append(watched, js)
-	}
-	f.mu.Unlock()
-	for _, js := range watched {
-		js.mu.RLock()
-		for _, t := range js.targets {
-			if changed[t.DeviceID] {
-				jobs[js.id] = struct{}{}
-				break
+	if len(moved) > 0 {
+		clear(f.places)
+		f.mu.Lock()
+		watched := make([]*jobState, 0, len(f.jobs))
+		for _, js := range f.jobs {
+			watched = append(watched, js)
+		}
+		f.mu.Unlock()
+		for _, js := range watched {
+			// Run writes js.targets: it reads them without the lock.
+			for _, t := range js.targets {
+				if moved[t.DeviceID] {
+					jobs[js.id] = struct{}{}
+					js.stale = true
+					break
+				}
 			}
 		}
-		js.mu.RUnlock()
 	}
 	if !stream {
 		return nil
@@ -399,11 +424,14 @@ func (f *Feed) devicesChanged(ctx context.Context, changes []store.DeviceChange,
 const maxLinesPerPass = 5000
 
 // refreshJob re-reads a job: into its shared state when it is watched (js), and as an event
-// for the "jobs" stream when its summary changed. more reports that lines remain to read.
+// for the "jobs" stream when its summary changed. Of a watched job's targets it reads only
+// those changed since the revision it has (store.LiveTargets), all of them the first time or
+// when a target's device moved or went. more reports that something remains to read.
 func (f *Feed) refreshJob(ctx context.Context, id int64, js *jobState, stream bool) (more bool, err error) {
 	lj, err := f.db.Read().LiveJob(ctx, id)
 	if webnet.ErrorCode(err) == webnet.ENotFound {
 		delete(f.summaries, id)
+		delete(f.places, id)
 		if js != nil {
 			f.version++
 			js.mu.Lock()
@@ -420,33 +448,73 @@ func (f *Feed) refreshJob(ctx context.Context, id int64, js *jobState, stream bo
 	if err != nil {
 		return false, err
 	}
+	changed := false
+	if js != nil {
+		whole := !js.loaded || js.missing || js.stale
+		var targets []store.LiveTarget
+		if whole || lj.TargetsRev > js.targetsRev {
+			after := js.targetsRev
+			if whole {
+				after = -1
+			}
+			if targets, err = f.db.Read().LiveTargets(ctx, id, after); err != nil {
+				return false, err
+			}
+		}
+		lines, moreLines, err := f.readLines(ctx, js, lj.LogSeq)
+		if err != nil {
+			return false, err
+		}
+		var merged bool
+		changed, merged = f.applyJob(js, lj, summary, targets, whole, lines)
+		// A target the job did not have: read them all again at once.
+		more = moreLines || !merged
+	}
 	if stream && !bytes.Equal(summary, f.summaries[id]) {
+		places, err := f.jobPlaces(ctx, id, js)
+		if err != nil {
+			return false, err
+		}
 		if len(f.summaries) >= 10000 {
 			clear(f.summaries) // the cost of forgetting is one repeated summary
 		}
 		f.summaries[id] = summary
-		ev := event{stream: streamJobs, summary: summary}
+		ev := event{stream: streamJobs, summary: summary, places: places}
 		if lj.Job.RequestedBy != nil {
 			ev.requester = *lj.Job.RequestedBy
 		}
-		for _, t := range lj.Targets {
-			if !slices.Contains(ev.places, t.Device) {
-				ev.places = append(ev.places, t.Device)
-			}
-		}
 		f.publish(ev)
 	}
-	if js == nil {
-		return false, nil
-	}
-	lines, more, err := f.readLines(ctx, js, lj.LogSeq)
-	if err != nil {
-		return false, err
-	}
-	if f.applyJob(js, lj, summary, lines) {
+	if changed {
 		f.signalJob(js)
 	}
 	return more, nil
+}
+
+// jobPlaces returns the places of a job's target devices, for the "jobs" stream: from its
+// state when it is watched, else from a cache that device moves clear (devicesChanged).
+func (f *Feed) jobPlaces(ctx context.Context, id int64, js *jobState) ([]authz.Target, error) {
+	if js != nil && js.loaded && !js.missing && !js.stale {
+		var places []authz.Target
+		for _, t := range js.targets { // Run writes js.targets: it reads them without the lock
+			if !slices.Contains(places, t.Device) {
+				places = append(places, t.Device)
+			}
+		}
+		return places, nil
+	}
+	if places, ok := f.places[id]; ok {
+		return places, nil
+	}
+	places, err := f.db.Read().JobPlaces(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(f.places) >= 10000 {
+		clear(f.places)
+	}
+	f.places[id] = places
+	return places, nil
 }
 
 // readLines reads a watched job's lines after those already read, up to logSeq (or a pass's
@@ -479,11 +547,13 @@ func (f *Feed) readLines(ctx context.Context, js *jobState, logSeq int64) ([]liv
 }
 
 // applyJob writes what was read into the job's shared state and reports whether anything
-// changed.
-func (f *Feed) applyJob(js *jobState, lj *store.LiveJob, summary []byte, lines []liveLine) bool {
+// changed. targets are all the job's targets when whole, else those changed since
+// js.targetsRev; merged is false when one of those was not among the job's targets (the job
+// is then marked stale, to be read whole).
+func (f *Feed) applyJob(js *jobState, lj *store.LiveJob, summary []byte, targets []store.LiveTarget, whole bool, lines []liveLine) (changed, merged bool) {
 	js.mu.Lock()
 	defer js.mu.Unlock()
-	changed := !js.loaded || js.missing
+	changed = !js.loaded || js.missing
 	f.version++
 	v := f.version
 	if !js.loaded || js.missing {
@@ -495,25 +565,48 @@ func (f *Feed) applyJob(js *jobState, lj *store.LiveJob, summary []byte, lines [
 		js.job.Targets = nil
 		changed = true
 	}
-	targets := make([]liveTarget, len(lj.Targets))
-	old := js.targets
-	sameSet := len(old) == len(lj.Targets)
-	for i, t := range lj.Targets {
-		targets[i] = liveTarget{LiveTarget: t, ver: v}
-		if sameSet && old[i].DeviceID == t.DeviceID && old[i].Device == t.Device {
-			if old[i].JobTarget == t.JobTarget {
-				targets[i].ver = old[i].ver
+	rev := lj.TargetsRev
+	if whole {
+		all := make([]liveTarget, len(targets))
+		old := js.targets
+		sameSet := len(old) == len(targets)
+		for i, t := range targets {
+			rev = max(rev, t.Rev)
+			all[i] = liveTarget{LiveTarget: t, ver: v}
+			if sameSet && old[i].DeviceID == t.DeviceID && old[i].Device == t.Device {
+				if old[i].JobTarget == t.JobTarget {
+					all[i].ver = old[i].ver
+				} else {
+					changed = true
+				}
 			} else {
-				changed = true
+				sameSet = false
 			}
-		} else {
-			sameSet = false
 		}
+		if !sameSet {
+			js.snapshotVer, changed = v, true
+		}
+		js.targets, js.stale, js.targetsRev = all, false, rev
+	} else {
+		for _, t := range targets {
+			i, found := slices.BinarySearchFunc(js.targets, t.DeviceID, func(lt liveTarget, id int64) int {
+				return cmp.Compare(lt.DeviceID, id)
+			})
+			if !found {
+				js.stale = true
+				return true, false
+			}
+			rev = max(rev, t.Rev)
+			old := &js.targets[i]
+			if old.Device != t.Device {
+				js.snapshotVer = v // who may see the target changed
+			}
+			if old.JobTarget != t.JobTarget || old.Device != t.Device {
+				old.LiveTarget, old.ver, changed = t, v, true
+			}
+		}
+		js.targetsRev = max(js.targetsRev, rev)
 	}
-	if !sameSet {
-		js.snapshotVer, changed = v, true
-	}
-	js.targets = targets
 	if changed {
 		js.version = v
 	}
@@ -531,7 +624,7 @@ func (f *Feed) applyJob(js *jobState, lj *store.LiveJob, summary []byte, lines [
 		js.latest = lines[len(lines)-1].seq
 		changed = true
 	}
-	return changed
+	return changed, true
 }
 
 // publish appends events to the streams and wakes their subscribers.

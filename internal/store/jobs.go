@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -219,9 +220,30 @@ func (tx *Tx) SetJobStatus(ctx context.Context, id int64, from, to string, at ti
 	return tx.notifyJob(ctx, id)
 }
 
+// nextTargetsRev takes the next revision of job jobID's targets, adding done to its
+// progress in the same statement, and returns it for the targets the caller changes. The
+// job's row stays locked until the commit (PostgreSQL), so a job's revisions commit in their
+// order and a reader that saw revision r has seen every change up to r (0014).
+func (tx *Tx) nextTargetsRev(ctx context.Context, jobID int64, done int) (int64, error) {
+	var rev int64
+	err := tx.queryRow(ctx, `UPDATE jobs SET targets_rev = targets_rev + 1, progress_done = progress_done + ? WHERE id = ?
+		RETURNING targets_rev`, done, jobID).Scan(&rev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, webnet.Errorf(webnet.ENotFound, "Job %d not found.", jobID)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("job %d targets revision: %w", jobID, err)
+	}
+	return rev, nil
+}
+
 // CancelPendingTargets marks a job's pending and running targets cancelled.
 func (tx *Tx) CancelPendingTargets(ctx context.Context, jobID int64) error {
-	_, err := tx.exec(ctx, `UPDATE job_targets SET status = 'cancelled' WHERE job_id = ? AND status IN ('pending', 'running')`, jobID)
+	rev, err := tx.nextTargetsRev(ctx, jobID, 0)
+	if err != nil {
+		return err
+	}
+	_, err = tx.exec(ctx, `UPDATE job_targets SET status = 'cancelled', rev = ? WHERE job_id = ? AND status IN ('pending', 'running')`, rev, jobID)
 	if err != nil {
 		return fmt.Errorf("cancel targets: %w", err)
 	}
@@ -270,9 +292,17 @@ func (tx *Tx) UnlockJobDevices(ctx context.Context, jobID int64) error {
 // SetTargetStep records a running target's progress (step of steps) while worker holds its
 // job; false when it does not (any more) or the target is not running.
 func (tx *Tx) SetTargetStep(ctx context.Context, jobID, deviceID int64, worker string, step, steps int) (bool, error) {
-	res, err := tx.exec(ctx, `UPDATE job_targets SET step = ?, steps = ? WHERE job_id = ? AND device_id = ? AND status = 'running'
-		AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = job_targets.job_id AND j.worker = ? AND j.status = 'running')`,
-		step, steps, jobID, deviceID, worker)
+	var rev int64
+	err := tx.queryRow(ctx, `UPDATE jobs SET targets_rev = targets_rev + 1 WHERE id = ? AND worker = ? AND status = 'running'
+		RETURNING targets_rev`, jobID, worker).Scan(&rev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("set target step: %w", err)
+	}
+	res, err := tx.exec(ctx, `UPDATE job_targets SET step = ?, steps = ?, rev = ? WHERE job_id = ? AND device_id = ? AND status = 'running'`,
+		step, steps, rev, jobID, deviceID)
 	if err != nil {
 		return false, fmt.Errorf("set target step: %w", err)
 	}
@@ -288,18 +318,22 @@ func (tx *Tx) SetTargetStatus(ctx context.Context, jobID, deviceID int64, from, 
 	if !webnet.TargetTransitionAllowed(from, to) {
 		return webnet.Errorf(webnet.EConflict, "A %s target cannot become %s.", from, to)
 	}
-	res, err := tx.exec(ctx, `UPDATE job_targets SET status = ?, message = ? WHERE job_id = ? AND device_id = ? AND status = ?`,
-		to, message, jobID, deviceID, from)
+	done := 0
+	if to != webnet.TargetRunning {
+		done = 1 // counted in the job's progress
+	}
+	rev, err := tx.nextTargetsRev(ctx, jobID, done)
+	if err != nil {
+		return err
+	}
+	res, err := tx.exec(ctx, `UPDATE job_targets SET status = ?, message = ?, rev = ? WHERE job_id = ? AND device_id = ? AND status = ?`,
+		to, message, rev, jobID, deviceID, from)
 	if err != nil {
 		return fmt.Errorf("set target status: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
+		// The caller's transaction ends with this error: the revision and the progress go.
 		return webnet.Errorf(webnet.EConflict, "The target is no longer %s.", from)
-	}
-	if to != webnet.TargetRunning {
-		if _, err := tx.exec(ctx, `UPDATE jobs SET progress_done = progress_done + 1 WHERE id = ?`, jobID); err != nil {
-			return fmt.Errorf("job progress: %w", err)
-		}
 	}
 	return tx.notifyJob(ctx, jobID)
 }

@@ -83,18 +83,20 @@ func ParseDeviceChanges(payload string) ([]DeviceChange, error) {
 	return out, nil
 }
 
-// LiveTarget is a job target with where its device is, for deciding who may see it.
+// LiveTarget is a job target with where its device is, for deciding who may see it, and the
+// revision of its last change.
 type LiveTarget struct {
 	webnet.JobTarget
 	Device authz.Target
+	Rev    int64
 }
 
 // LiveJob is a job as live updates need it: the job (without Targets), the seq of its newest
-// log line and its targets with their devices' places.
+// log line and the revision of its targets' last change.
 type LiveJob struct {
-	Job     webnet.Job
-	LogSeq  int64
-	Targets []LiveTarget
+	Job        webnet.Job
+	LogSeq     int64
+	TargetsRev int64
 }
 
 // extraScanner lets scanJob read a row that carries further columns after the job's.
@@ -105,29 +107,58 @@ type extraScanner struct {
 
 func (e extraScanner) Scan(dest ...any) error { return e.s.Scan(append(dest, e.extra...)...) }
 
-// LiveJob returns a job, its newest log seq and its targets with their devices' customers
-// and groups, in two queries; callers authorize.
+// LiveJob returns a job, its newest log seq and its targets' revision (without its targets:
+// LiveTargets reads those).
 func (q Q) LiveJob(ctx context.Context, id int64) (*LiveJob, error) {
 	var lj LiveJob
-	row := q.queryRow(ctx, `SELECT `+jobColumns+`, j.log_seq FROM jobs j WHERE j.id = ?`, id)
-	if err := scanJob(extraScanner{s: row, extra: []any{&lj.LogSeq}}, &lj.Job); err != nil {
+	row := q.queryRow(ctx, `SELECT `+jobColumns+`, j.log_seq, j.targets_rev FROM jobs j WHERE j.id = ?`, id)
+	if err := scanJob(extraScanner{s: row, extra: []any{&lj.LogSeq, &lj.TargetsRev}}, &lj.Job); err != nil {
 		return nil, notFound(err, "Job")
 	}
+	return &lj, nil
+}
+
+// LiveTargets returns a job's targets changed after revision after (all of them when after
+// is negative), in device order, with their devices' places. Revisions commit in order
+// (nextTargetsRev), so the newest revision returned covers every change before it.
+func (q Q) LiveTargets(ctx context.Context, jobID, after int64) ([]LiveTarget, error) {
 	// Targets' devices always exist: deleting a device deletes its targets.
-	rows, err := q.query(ctx, `SELECT t.device_id, t.status, t.message, t.step, t.steps, d.customer_id, d.device_group_id
-		FROM job_targets t JOIN devices d ON d.id = t.device_id WHERE t.job_id = ? ORDER BY t.device_id`, id)
+	rows, err := q.query(ctx, `SELECT t.device_id, t.status, t.message, t.step, t.steps, t.rev, d.customer_id, d.device_group_id
+		FROM job_targets t JOIN devices d ON d.id = t.device_id WHERE t.job_id = ? AND t.rev > ? ORDER BY t.device_id`, jobID, after)
 	if err != nil {
 		return nil, fmt.Errorf("live job targets: %w", err)
 	}
 	defer rows.Close()
+	var out []LiveTarget
 	for rows.Next() {
 		var t LiveTarget
 		var group sql.NullInt64
-		if err := rows.Scan(&t.DeviceID, &t.Status, &t.Message, &t.Step, &t.Steps, &t.Device.CustomerID, &group); err != nil {
+		if err := rows.Scan(&t.DeviceID, &t.Status, &t.Message, &t.Step, &t.Steps, &t.Rev, &t.Device.CustomerID, &group); err != nil {
 			return nil, fmt.Errorf("scan live job target: %w", err)
 		}
 		t.Device.DeviceGroupID = group.Int64
-		lj.Targets = append(lj.Targets, t)
+		out = append(out, t)
 	}
-	return &lj, rows.Err()
+	return out, rows.Err()
+}
+
+// JobPlaces returns the distinct places (customer, group) of a job's target devices.
+func (q Q) JobPlaces(ctx context.Context, jobID int64) ([]authz.Target, error) {
+	rows, err := q.query(ctx, `SELECT DISTINCT d.customer_id, d.device_group_id
+		FROM job_targets t JOIN devices d ON d.id = t.device_id WHERE t.job_id = ?`, jobID)
+	if err != nil {
+		return nil, fmt.Errorf("job places: %w", err)
+	}
+	defer rows.Close()
+	var out []authz.Target
+	for rows.Next() {
+		var p authz.Target
+		var group sql.NullInt64
+		if err := rows.Scan(&p.CustomerID, &group); err != nil {
+			return nil, fmt.Errorf("scan job place: %w", err)
+		}
+		p.DeviceGroupID = group.Int64
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }

@@ -204,8 +204,12 @@ func (q Q) TargetCountsOf(ctx context.Context, ids []int64) (map[int64]map[strin
 // FailTargets moves a job's targets in status from to failed with message, counting them
 // done, and releases their devices. It returns how many it moved.
 func (tx *Tx) FailTargets(ctx context.Context, jobID int64, from, message string) (int, error) {
-	res, err := tx.exec(ctx, `UPDATE job_targets SET status = 'failed', message = ? WHERE job_id = ? AND status = ?`,
-		message, jobID, from)
+	rev, err := tx.nextTargetsRev(ctx, jobID, 0)
+	if err != nil {
+		return 0, err
+	}
+	res, err := tx.exec(ctx, `UPDATE job_targets SET status = 'failed', message = ?, rev = ? WHERE job_id = ? AND status = ?`,
+		message, rev, jobID, from)
 	if err != nil {
 		return 0, fmt.Errorf("fail targets of job %d: %w", jobID, err)
 	}
