@@ -337,6 +337,23 @@ func escapeLike(s string) string {
 
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
 
+// batchSize is how many of n rows the next statement of a batched write takes: 128, or the
+// largest power of two not above n. Fixed sizes keep the number of distinct statements, and
+// so of prepared ones, small.
+func batchSize(n int) int {
+	b := 128
+	for b > n {
+		b /= 2
+	}
+	return b
+}
+
+// rowsOf is n rows of cols placeholders each, for a multi-row VALUES: "(?, ?), (?, ?)".
+func rowsOf(n, cols int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+}
+
 func int64Args(ids []int64) []any {
 	out := make([]any, len(ids))
 	for i, id := range ids {

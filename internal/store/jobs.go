@@ -36,13 +36,38 @@ func (tx *Tx) CreateJob(ctx context.Context, j *webnet.Job) error {
 		return fmt.Errorf("insert job: %w", err)
 	}
 	j.ProgressTotal = len(j.Targets)
-	for _, t := range j.Targets {
-		if _, err := tx.exec(ctx, `INSERT INTO job_targets (job_id, device_id, status, message) VALUES (?, ?, ?, ?)`,
-			j.ID, t.DeviceID, t.Status, t.Message); err != nil {
-			return fmt.Errorf("insert job target: %w", err)
-		}
+	if err := tx.insertTargets(ctx, j.ID, j.Targets); err != nil {
+		return err
 	}
 	return tx.notifyJob(ctx, j.ID)
+}
+
+// insertTargets inserts a new job's targets in a few statements, not one per target: a job
+// over a whole fleet has tens of thousands.
+func (tx *Tx) insertTargets(ctx context.Context, jobID int64, targets []webnet.JobTarget) error {
+	if tx.d == Postgres && len(targets) > 1 {
+		ids, statuses, messages := make([]int64, len(targets)), make([]string, len(targets)), make([]string, len(targets))
+		for i, t := range targets {
+			ids[i], statuses[i], messages[i] = t.DeviceID, t.Status, t.Message
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO job_targets (job_id, device_id, status, message)
+			SELECT ?, * FROM unnest(?::bigint[], ?::text[], ?::text[])`, jobID, ids, statuses, messages); err != nil {
+			return fmt.Errorf("insert job targets: %w", err)
+		}
+		return nil
+	}
+	for rest := targets; len(rest) > 0; {
+		n := batchSize(len(rest))
+		args := make([]any, 0, 4*n)
+		for _, t := range rest[:n] {
+			args = append(args, jobID, t.DeviceID, t.Status, t.Message)
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO job_targets (job_id, device_id, status, message) VALUES `+rowsOf(n, 4), args...); err != nil {
+			return fmt.Errorf("insert job targets: %w", err)
+		}
+		rest = rest[n:]
+	}
+	return nil
 }
 
 // CountJobs returns how many jobs a customer has (tests and the seam's callers).
@@ -158,6 +183,16 @@ func (q Q) ListJobs(ctx context.Context, visible string, visibleArgs []any, jq w
 // AppendJobLog appends a line to a job's log and returns its seq (the job's next, without
 // gaps: the job row is the counter).
 func (tx *Tx) AppendJobLog(ctx context.Context, jobID int64, l *webnet.JobLogLine) error {
+	if tx.d == Postgres {
+		// One round trip: the job's next seq and the line, in a data-modifying WITH.
+		err := tx.queryRow(ctx, `WITH u AS (UPDATE jobs SET log_seq = log_seq + 1 WHERE id = ? RETURNING log_seq)
+			INSERT INTO job_logs (job_id, seq, at, level, device_id, message) SELECT ?::bigint, u.log_seq, ?::timestamptz, ?::text, ?::bigint, ?::text FROM u
+			RETURNING seq`, jobID, jobID, l.At, l.Level, l.DeviceID, l.Message).Scan(&l.Seq)
+		if err != nil {
+			return notFound(err, "Job")
+		}
+		return tx.notifyJob(ctx, jobID)
+	}
 	if err := tx.queryRow(ctx, `UPDATE jobs SET log_seq = log_seq + 1 WHERE id = ? RETURNING log_seq`, jobID).Scan(&l.Seq); err != nil {
 		return notFound(err, "Job")
 	}
@@ -252,25 +287,112 @@ func (tx *Tx) CancelPendingTargets(ctx context.Context, jobID int64) error {
 
 // LockDevices takes the device lock of job jobID on each device (device_jobs) and returns
 // the devices another unfinished job already holds, with that job's id; those are left
-// unlocked. The insert never fails on a held device (ON CONFLICT DO NOTHING), so the caller's
-// transaction stays usable on PostgreSQL.
+// unlocked. The inserts never fail on a held device (ON CONFLICT DO NOTHING), so the caller's
+// transaction stays usable on PostgreSQL. deviceIDs must not repeat a device.
 func (tx *Tx) LockDevices(ctx context.Context, jobID int64, deviceIDs []int64) (busy map[int64]int64, err error) {
 	busy = map[int64]int64{}
-	for _, id := range deviceIDs {
-		res, err := tx.exec(ctx, `INSERT INTO device_jobs (device_id, job_id) VALUES (?, ?) ON CONFLICT (device_id) DO NOTHING`, id, jobID)
+	want := deviceIDs
+	// A holder can let go between the insert that found its lock and the read of who holds
+	// it: those devices are tried again.
+	for try := 0; len(want) > 0; try++ {
+		if try == 3 {
+			return nil, webnet.Errorf(webnet.EConflict, "Devices %v were locked and released while this job was being created; try again.", want)
+		}
+		locked, err := tx.insertLocks(ctx, jobID, want)
 		if err != nil {
-			return nil, fmt.Errorf("lock device %d: %w", id, err)
+			return nil, err
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			continue
+		var held []int64
+		for _, id := range want {
+			if !locked[id] {
+				held = append(held, id)
+			}
 		}
-		var holder int64
-		if err := tx.queryRow(ctx, `SELECT job_id FROM device_jobs WHERE device_id = ?`, id).Scan(&holder); err != nil {
-			return nil, fmt.Errorf("device %d lock holder: %w", id, err)
+		if len(held) == 0 {
+			break
 		}
-		busy[id] = holder
+		holders, err := tx.lockHolders(ctx, held)
+		if err != nil {
+			return nil, err
+		}
+		want = nil
+		for _, id := range held {
+			if h, ok := holders[id]; ok {
+				busy[id] = h
+			} else {
+				want = append(want, id)
+			}
+		}
 	}
 	return busy, nil
+}
+
+// insertLocks locks the devices that are free for job jobID and returns them.
+func (tx *Tx) insertLocks(ctx context.Context, jobID int64, deviceIDs []int64) (map[int64]bool, error) {
+	locked := make(map[int64]bool, len(deviceIDs))
+	collect := func(query string, args ...any) error {
+		rows, err := tx.query(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("lock devices: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return fmt.Errorf("lock devices: %w", err)
+			}
+			locked[id] = true
+		}
+		return rows.Err()
+	}
+	if tx.d == Postgres {
+		return locked, collect(`INSERT INTO device_jobs (device_id, job_id) SELECT unnest(?::bigint[]), ?
+			ON CONFLICT (device_id) DO NOTHING RETURNING device_id`, deviceIDs, jobID)
+	}
+	for rest := deviceIDs; len(rest) > 0; {
+		n := batchSize(len(rest))
+		args := make([]any, 0, 2*n)
+		for _, id := range rest[:n] {
+			args = append(args, id, jobID)
+		}
+		if err := collect(`INSERT INTO device_jobs (device_id, job_id) VALUES `+rowsOf(n, 2)+`
+			ON CONFLICT (device_id) DO NOTHING RETURNING device_id`, args...); err != nil {
+			return nil, err
+		}
+		rest = rest[n:]
+	}
+	return locked, nil
+}
+
+// lockHolders returns which job holds each of the devices that has a holder.
+func (tx *Tx) lockHolders(ctx context.Context, deviceIDs []int64) (map[int64]int64, error) {
+	holders := map[int64]int64{}
+	collect := func(query string, args ...any) error {
+		rows, err := tx.query(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("device lock holders: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var device, job int64
+			if err := rows.Scan(&device, &job); err != nil {
+				return fmt.Errorf("device lock holders: %w", err)
+			}
+			holders[device] = job
+		}
+		return rows.Err()
+	}
+	if tx.d == Postgres {
+		return holders, collect(`SELECT device_id, job_id FROM device_jobs WHERE device_id = ANY(?::bigint[])`, deviceIDs)
+	}
+	for rest := deviceIDs; len(rest) > 0; {
+		n := batchSize(len(rest))
+		if err := collect(`SELECT device_id, job_id FROM device_jobs WHERE device_id IN (`+placeholders(n)+`)`, int64Args(rest[:n])...); err != nil {
+			return nil, err
+		}
+		rest = rest[n:]
+	}
+	return holders, nil
 }
 
 // UnlockDevice releases job jobID's lock on one device (its target finished).

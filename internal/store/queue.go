@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"webnet/internal/webnet"
@@ -375,23 +374,12 @@ func (tx *Tx) insertJobLogs(ctx context.Context, jobID, last int64, lines []webn
 		return tx.notifyJob(ctx, jobID)
 	}
 	for rest := lines; len(rest) > 0; {
-		// Batches of fixed sizes (128, then powers of two) keep the number of distinct
-		// statements, and so of prepared ones, small.
-		n := 128
-		for n > len(rest) {
-			n /= 2
-		}
-		var b strings.Builder
-		b.WriteString(`INSERT INTO job_logs (job_id, seq, at, level, device_id, message) VALUES `)
+		n := batchSize(len(rest))
 		args := make([]any, 0, n*6)
-		for i, l := range rest[:n] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?)")
+		for _, l := range rest[:n] {
 			args = append(args, jobID, l.Seq, l.At, l.Level, nullable(l.DeviceID), l.Message)
 		}
-		if _, err := tx.exec(ctx, b.String(), args...); err != nil {
+		if _, err := tx.exec(ctx, `INSERT INTO job_logs (job_id, seq, at, level, device_id, message) VALUES `+rowsOf(n, 6), args...); err != nil {
 			return fmt.Errorf("append job log: %w", err)
 		}
 		rest = rest[n:]
