@@ -195,13 +195,19 @@ func (l *lab) wait(t testing.TB, id int64, limit time.Duration) *webnet.Job {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
-		j, err := l.db.Read().JobByID(context.Background(), id)
+		// The job's row alone: reading its targets every 20 ms would cost a fleet-sized job
+		// most of a core, taken from the sync being measured.
+		lj, err := l.db.Read().LiveJob(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if webnet.JobFinished(j.Status) {
+		if j := &lj.Job; webnet.JobFinished(j.Status) {
+			if j, err = l.db.Read().JobByID(context.Background(), id); err != nil {
+				t.Fatal(err)
+			}
 			return j
 		}
+		j := &lj.Job
 		if time.Now().After(deadline) {
 			t.Fatalf("job %d not finished after %s: %s, %d of %d targets done", id, limit, j.Status, j.ProgressDone, j.ProgressTotal)
 		}
