@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 
 	"webnet/internal/authz"
 	"webnet/internal/webnet"
@@ -22,8 +23,7 @@ func (c *Core) JobLogTail(ctx context.Context, id, before int64, limit int) (lin
 	if err != nil {
 		return nil, 0, err
 	}
-	_, seen, err := c.visibleJob(ctx, g, id)
-	if err != nil {
+	if err := c.readableLog(ctx, g, id); err != nil {
 		return nil, 0, err
 	}
 	all, err := c.db.Read().JobLogsBefore(ctx, id, before, limit)
@@ -33,18 +33,50 @@ func (c *Core) JobLogTail(ctx context.Context, id, before int64, limit int) (lin
 	if len(all) > 0 {
 		from = all[0].Seq
 	}
-	return visibleLogLines(g, seen, all), from, nil
+	lines, err = c.visibleLogLines(ctx, g, id, all)
+	return lines, from, err
 }
 
-// visibleLogLines keeps, in place, the lines about the job itself and about the devices in
-// seen (the job's target devices the caller may see); staff and superusers keep all. It is
-// the rule of every read of a job's log (JobLogs, JobLogTail).
-func visibleLogLines(g *authz.Grants, seen map[int64]bool, lines []webnet.JobLogLine) []webnet.JobLogLine {
+// readableLog answers not_found unless the caller may see job id: a key lookup and, for a
+// user whose view is by device, the first target they may see. Reads of a job's log check
+// this and then filter the lines they read (visibleLogLines), never reading all the job's
+// targets: a client following a fleet-sized job asks for page after page.
+func (c *Core) readableLog(ctx context.Context, g *authz.Grants, id int64) error {
+	vis, args, err := jobVisibility(ctx, g)
+	if err != nil {
+		return err
+	}
+	ok, err := c.db.Read().JobVisible(ctx, id, vis, args)
+	if err == nil && !ok {
+		err = notFoundErr("Job")
+	}
+	return err
+}
+
+// visibleLogLines keeps, in place, the lines about the job itself and about its target
+// devices the caller may see; staff and superusers keep all. It is the rule of every read of
+// a job's log (JobLogs, JobLogTail, as of the job's targets in visibleJob).
+func (c *Core) visibleLogLines(ctx context.Context, g *authz.Grants, id int64, lines []webnet.JobLogLine) ([]webnet.JobLogLine, error) {
+	if g.Bypass() {
+		return lines, nil
+	}
+	var named []int64
+	for _, l := range lines {
+		if l.DeviceID != nil && !slices.Contains(named, *l.DeviceID) {
+			named = append(named, *l.DeviceID)
+		}
+	}
+	places, err := c.db.Read().JobTargetPlaces(ctx, id, named)
+	if err != nil {
+		return nil, err
+	}
 	out := lines[:0]
 	for _, l := range lines {
-		if l.DeviceID == nil || seen[*l.DeviceID] || g.Bypass() {
+		if l.DeviceID == nil {
+			out = append(out, l)
+		} else if p, ok := places[*l.DeviceID]; ok && g.Visible(p) {
 			out = append(out, l)
 		}
 	}
-	return out
+	return out, nil
 }

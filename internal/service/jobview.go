@@ -48,18 +48,17 @@ func (c *Core) ListJobs(ctx context.Context, jq webnet.JobQuery, page webnet.Pag
 // visibleJob loads a job the caller may see, with only the targets on devices the caller may
 // see (design.md §2), or not_found. The targets come with their devices' places in one read
 // (not the devices themselves): a job over a fleet has tens of thousands.
-func (c *Core) visibleJob(ctx context.Context, g *authz.Grants, id int64) (*webnet.Job, map[int64]bool, error) {
+func (c *Core) visibleJob(ctx context.Context, g *authz.Grants, id int64) (*webnet.Job, error) {
 	q := c.db.Read()
 	lj, err := q.LiveJob(ctx, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	all, err := q.LiveTargets(ctx, id, -1)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	j := &lj.Job
-	seen := map[int64]bool{}
 	j.Targets = []webnet.JobTarget{}
 	decided := map[authz.Target]bool{}
 	for _, t := range all {
@@ -69,7 +68,6 @@ func (c *Core) visibleJob(ctx context.Context, g *authz.Grants, id int64) (*webn
 			decided[t.Device] = ok
 		}
 		if ok {
-			seen[t.DeviceID] = true
 			j.Targets = append(j.Targets, t.JobTarget)
 		}
 	}
@@ -77,10 +75,10 @@ func (c *Core) visibleJob(ctx context.Context, g *authz.Grants, id int64) (*webn
 	if sub := SubjectFrom(ctx); sub != nil && sub.User != nil && j.RequestedBy != nil {
 		mine = *j.RequestedBy == sub.User.ID
 	}
-	if len(seen) == 0 && !mine && !g.Bypass() {
-		return nil, nil, notFoundErr("Job")
+	if len(j.Targets) == 0 && !mine && !g.Bypass() {
+		return nil, notFoundErr("Job")
 	}
-	return j, seen, nil
+	return j, nil
 }
 
 // GetJob returns a job the caller may see with the targets they may see. Errors:
@@ -90,27 +88,29 @@ func (c *Core) GetJob(ctx context.Context, id int64) (*webnet.Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	j, _, err := c.visibleJob(ctx, g, id)
+	j, err := c.visibleJob(ctx, g, id)
 	return j, err
 }
 
 // JobLogs returns up to limit log lines of a job after seq after, leaving out lines about
 // devices the caller may not see (so seq numbers may skip). Errors: unauthenticated,
 // not_found.
+//
+// It reads neither the job's targets nor its devices, only the places of the devices its
+// lines name: a client following a fleet-sized job asks for page after page.
 func (c *Core) JobLogs(ctx context.Context, id, after int64, limit int) ([]webnet.JobLogLine, error) {
 	g, err := c.grants(ctx)
 	if err != nil {
 		return nil, err
 	}
-	_, seen, err := c.visibleJob(ctx, g, id)
-	if err != nil {
+	if err := c.readableLog(ctx, g, id); err != nil {
 		return nil, err
 	}
 	lines, err := c.db.Read().JobLogs(ctx, id, after, limit)
 	if err != nil {
 		return nil, err
 	}
-	return visibleLogLines(g, seen, lines), nil
+	return c.visibleLogLines(ctx, g, id, lines)
 }
 
 // CancelJob cancels a queued or running job: the status, its unfinished targets and a log
@@ -122,7 +122,7 @@ func (c *Core) CancelJob(ctx context.Context, id int64) (*webnet.Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	j, _, err := c.visibleJob(ctx, g, id)
+	j, err := c.visibleJob(ctx, g, id)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func (c *Core) RetryJob(ctx context.Context, id int64, confirm bool, bodyErr err
 	if err != nil {
 		return nil, err
 	}
-	j, _, err := c.visibleJob(ctx, g, id)
+	j, err := c.visibleJob(ctx, g, id)
 	if err != nil {
 		return nil, err
 	}

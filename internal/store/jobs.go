@@ -129,6 +129,53 @@ func JobVisibility(userID int64, devices authz.Filter) (string, []any, error) {
 		WHERE t.job_id = j.id AND ` + cond + `))`, append([]any{userID}, args...), nil
 }
 
+// JobVisible reports whether job id exists and meets visible (a condition from
+// JobVisibility, or "1=1"): a key lookup and, for a device-scoped user, the first visible
+// target found.
+func (q Q) JobVisible(ctx context.Context, id int64, visible string, visibleArgs []any) (bool, error) {
+	var one int
+	err := q.queryRow(ctx, `SELECT 1 FROM jobs j WHERE j.id = ? AND `+visible, append([]any{id}, visibleArgs...)...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("job visible: %w", err)
+	}
+	return true, nil
+}
+
+// JobTargetPlaces returns the places of those of deviceIDs that are targets of job jobID.
+func (q Q) JobTargetPlaces(ctx context.Context, jobID int64, deviceIDs []int64) (map[int64]authz.Target, error) {
+	out := map[int64]authz.Target{}
+	for rest := deviceIDs; len(rest) > 0; {
+		n := batchSize(len(rest))
+		rows, err := q.query(ctx, `SELECT d.id, d.customer_id, d.device_group_id FROM job_targets t JOIN devices d ON d.id = t.device_id
+			WHERE t.job_id = ? AND t.device_id IN (`+placeholders(n)+`)`, append([]any{jobID}, int64Args(rest[:n])...)...)
+		if err != nil {
+			return nil, fmt.Errorf("job target places: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var p authz.Target
+			var group sql.NullInt64
+			if err := rows.Scan(&id, &p.CustomerID, &group); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("job target places: %w", err)
+			}
+			p.DeviceGroupID = group.Int64
+			out[id] = p
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		rest = rest[n:]
+	}
+	return out, nil
+}
+
 // ListJobs returns a page of the jobs visible (a condition from JobVisibility, or "1=1") and
 // matching jq, newest first, with their count. Targets are not loaded.
 func (q Q) ListJobs(ctx context.Context, visible string, visibleArgs []any, jq webnet.JobQuery, page webnet.Page) ([]webnet.Job, int, error) {
