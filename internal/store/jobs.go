@@ -144,38 +144,6 @@ func (q Q) JobVisible(ctx context.Context, id int64, visible string, visibleArgs
 	return true, nil
 }
 
-// JobTargetPlaces returns the places of those of deviceIDs that are targets of job jobID.
-func (q Q) JobTargetPlaces(ctx context.Context, jobID int64, deviceIDs []int64) (map[int64]authz.Target, error) {
-	out := map[int64]authz.Target{}
-	for rest := deviceIDs; len(rest) > 0; {
-		n := batchSize(len(rest))
-		rows, err := q.query(ctx, `SELECT d.id, d.customer_id, d.device_group_id FROM job_targets t JOIN devices d ON d.id = t.device_id
-			WHERE t.job_id = ? AND t.device_id IN (`+placeholders(n)+`)`, append([]any{jobID}, int64Args(rest[:n])...)...)
-		if err != nil {
-			return nil, fmt.Errorf("job target places: %w", err)
-		}
-		for rows.Next() {
-			var id int64
-			var p authz.Target
-			var group sql.NullInt64
-			if err := rows.Scan(&id, &p.CustomerID, &group); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("job target places: %w", err)
-			}
-			p.DeviceGroupID = group.Int64
-			out[id] = p
-		}
-		if err := rows.Close(); err != nil {
-			return nil, err
-		}
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		rest = rest[n:]
-	}
-	return out, nil
-}
-
 // ListJobs returns a page of the jobs visible (a condition from JobVisibility, or "1=1") and
 // matching jq, newest first, with their count. Targets are not loaded.
 func (q Q) ListJobs(ctx context.Context, visible string, visibleArgs []any, jq webnet.JobQuery, page webnet.Page) ([]webnet.Job, int, error) {
@@ -377,24 +345,17 @@ func (tx *Tx) LockDevices(ctx context.Context, jobID int64, deviceIDs []int64) (
 // insertLocks locks the devices that are free for job jobID and returns them.
 func (tx *Tx) insertLocks(ctx context.Context, jobID int64, deviceIDs []int64) (map[int64]bool, error) {
 	locked := make(map[int64]bool, len(deviceIDs))
-	collect := func(query string, args ...any) error {
-		rows, err := tx.query(ctx, query, args...)
-		if err != nil {
-			return fmt.Errorf("lock devices: %w", err)
+	collect := func(rows *sql.Rows) error {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return fmt.Errorf("lock devices: %w", err)
-			}
-			locked[id] = true
-		}
-		return rows.Err()
+		locked[id] = true
+		return nil
 	}
 	if tx.d == Postgres {
-		return locked, collect(`INSERT INTO device_jobs (device_id, job_id) SELECT unnest(?::bigint[]), ?
-			ON CONFLICT (device_id) DO NOTHING RETURNING device_id`, deviceIDs, jobID)
+		return locked, tx.eachRow(ctx, "lock devices", `INSERT INTO device_jobs (device_id, job_id) SELECT unnest(?::bigint[]), ?
+			ON CONFLICT (device_id) DO NOTHING RETURNING device_id`, []any{deviceIDs, jobID}, collect)
 	}
 	for rest := deviceIDs; len(rest) > 0; {
 		n := batchSize(len(rest))
@@ -402,8 +363,8 @@ func (tx *Tx) insertLocks(ctx context.Context, jobID int64, deviceIDs []int64) (
 		for _, id := range rest[:n] {
 			args = append(args, id, jobID)
 		}
-		if err := collect(`INSERT INTO device_jobs (device_id, job_id) VALUES `+rowsOf(n, 2)+`
-			ON CONFLICT (device_id) DO NOTHING RETURNING device_id`, args...); err != nil {
+		if err := tx.eachRow(ctx, "lock devices", `INSERT INTO device_jobs (device_id, job_id) VALUES `+rowsOf(n, 2)+`
+			ON CONFLICT (device_id) DO NOTHING RETURNING device_id`, args, collect); err != nil {
 			return nil, err
 		}
 		rest = rest[n:]
@@ -414,27 +375,22 @@ func (tx *Tx) insertLocks(ctx context.Context, jobID int64, deviceIDs []int64) (
 // lockHolders returns which job holds each of the devices that has a holder.
 func (tx *Tx) lockHolders(ctx context.Context, deviceIDs []int64) (map[int64]int64, error) {
 	holders := map[int64]int64{}
-	collect := func(query string, args ...any) error {
-		rows, err := tx.query(ctx, query, args...)
-		if err != nil {
-			return fmt.Errorf("device lock holders: %w", err)
+	collect := func(rows *sql.Rows) error {
+		var device, job int64
+		if err := rows.Scan(&device, &job); err != nil {
+			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var device, job int64
-			if err := rows.Scan(&device, &job); err != nil {
-				return fmt.Errorf("device lock holders: %w", err)
-			}
-			holders[device] = job
-		}
-		return rows.Err()
+		holders[device] = job
+		return nil
 	}
 	if tx.d == Postgres {
-		return holders, collect(`SELECT device_id, job_id FROM device_jobs WHERE device_id = ANY(?::bigint[])`, deviceIDs)
+		return holders, tx.eachRow(ctx, "device lock holders", `SELECT device_id, job_id FROM device_jobs WHERE device_id = ANY(?::bigint[])`,
+			[]any{deviceIDs}, collect)
 	}
 	for rest := deviceIDs; len(rest) > 0; {
 		n := batchSize(len(rest))
-		if err := collect(`SELECT device_id, job_id FROM device_jobs WHERE device_id IN (`+placeholders(n)+`)`, int64Args(rest[:n])...); err != nil {
+		if err := tx.eachRow(ctx, "device lock holders", `SELECT device_id, job_id FROM device_jobs WHERE device_id IN (`+placeholders(n)+`)`,
+			int64Args(rest[:n]), collect); err != nil {
 			return nil, err
 		}
 		rest = rest[n:]

@@ -23,20 +23,13 @@ func TestBulkJobCreation(t *testing.T) {
 		second := &webnet.Job{Kind: webnet.JobSync, Status: webnet.JobQueued, CreatedAt: now}
 		var busy map[int64]int64
 		err := db.InTx(ctx, func(tx *store.Tx) error {
-			c := &webnet.Customer{Name: "A", Slug: "a", CreatedAt: now}
-			if err := tx.CreateCustomer(ctx, c); err != nil {
+			customer, ids, err := createFleet(ctx, tx, 300)
+			if err != nil {
 				return err
 			}
-			for i := range 300 {
-				d := &webnet.Device{CustomerID: c.ID, Name: fmt.Sprintf("d%03d", i), Address: "192.0.2.1", Port: 22,
-					Platform: "cisco_iosxe", Enabled: true, CreatedAt: now, UpdatedAt: now}
-				if err := tx.CreateDevice(ctx, d); err != nil {
-					return err
-				}
-				devices = append(devices, d.ID)
-			}
+			devices = ids
 			// The first job holds every third device.
-			first.CustomerID, second.CustomerID = c.ID, c.ID
+			first.CustomerID, second.CustomerID = customer, customer
 			var held []int64
 			for i := 0; i < len(devices); i += 3 {
 				held = append(held, devices[i])
@@ -54,7 +47,6 @@ func TestBulkJobCreation(t *testing.T) {
 			if err := tx.CreateJob(ctx, second); err != nil {
 				return err
 			}
-			var err error
 			busy, err = tx.LockDevices(ctx, second.ID, devices)
 			return err
 		})
@@ -96,4 +88,22 @@ func TestBulkJobCreation(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// createFleet creates customer "a" with n ungrouped devices, in tx.
+func createFleet(ctx context.Context, tx *store.Tx, n int) (customer int64, devices []int64, err error) {
+	now := time.Now().UTC()
+	c := &webnet.Customer{Name: "A", Slug: "a", CreatedAt: now}
+	if err := tx.CreateCustomer(ctx, c); err != nil {
+		return 0, nil, err
+	}
+	for i := range n {
+		d := &webnet.Device{CustomerID: c.ID, Name: fmt.Sprintf("d%03d", i), Address: "192.0.2.1", Port: 22,
+			Platform: "cisco_iosxe", Enabled: true, CreatedAt: now, UpdatedAt: now}
+		if err := tx.CreateDevice(ctx, d); err != nil {
+			return 0, nil, err
+		}
+		devices = append(devices, d.ID)
+	}
+	return c.ID, devices, nil
 }

@@ -123,42 +123,75 @@ func (q Q) LiveJob(ctx context.Context, id int64) (*LiveJob, error) {
 // (nextTargetsRev), so the newest revision returned covers every change before it.
 func (q Q) LiveTargets(ctx context.Context, jobID, after int64) ([]LiveTarget, error) {
 	// Targets' devices always exist: deleting a device deletes its targets.
-	rows, err := q.query(ctx, `SELECT t.device_id, t.status, t.message, t.step, t.steps, t.rev, d.customer_id, d.device_group_id
-		FROM job_targets t JOIN devices d ON d.id = t.device_id WHERE t.job_id = ? AND t.rev > ? ORDER BY t.device_id`, jobID, after)
-	if err != nil {
-		return nil, fmt.Errorf("live job targets: %w", err)
-	}
-	defer rows.Close()
 	var out []LiveTarget
-	for rows.Next() {
-		var t LiveTarget
-		var group sql.NullInt64
-		if err := rows.Scan(&t.DeviceID, &t.Status, &t.Message, &t.Step, &t.Steps, &t.Rev, &t.Device.CustomerID, &group); err != nil {
-			return nil, fmt.Errorf("scan live job target: %w", err)
-		}
-		t.Device.DeviceGroupID = group.Int64
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	err := q.eachRow(ctx, "live job targets", `SELECT t.device_id, t.status, t.message, t.step, t.steps, t.rev, d.customer_id, d.device_group_id
+		FROM job_targets t JOIN devices d ON d.id = t.device_id WHERE t.job_id = ? AND t.rev > ? ORDER BY t.device_id`, []any{jobID, after},
+		func(rows *sql.Rows) error {
+			var t LiveTarget
+			p := placeOf(&t.Device)
+			if err := rows.Scan(&t.DeviceID, &t.Status, &t.Message, &t.Step, &t.Steps, &t.Rev, &p.customer, &p.group); err != nil {
+				return err
+			}
+			p.set()
+			out = append(out, t)
+			return nil
+		})
+	return out, err
 }
 
 // JobPlaces returns the distinct places (customer, group) of a job's target devices.
 func (q Q) JobPlaces(ctx context.Context, jobID int64) ([]authz.Target, error) {
-	rows, err := q.query(ctx, `SELECT DISTINCT d.customer_id, d.device_group_id
-		FROM job_targets t JOIN devices d ON d.id = t.device_id WHERE t.job_id = ?`, jobID)
-	if err != nil {
-		return nil, fmt.Errorf("job places: %w", err)
-	}
-	defer rows.Close()
 	var out []authz.Target
-	for rows.Next() {
-		var p authz.Target
-		var group sql.NullInt64
-		if err := rows.Scan(&p.CustomerID, &group); err != nil {
-			return nil, fmt.Errorf("scan job place: %w", err)
-		}
-		p.DeviceGroupID = group.Int64
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	err := q.eachRow(ctx, "job places", `SELECT DISTINCT d.customer_id, d.device_group_id
+		FROM job_targets t JOIN devices d ON d.id = t.device_id WHERE t.job_id = ?`, []any{jobID},
+		func(rows *sql.Rows) error {
+			var t authz.Target
+			p := placeOf(&t)
+			if err := rows.Scan(&p.customer, &p.group); err != nil {
+				return err
+			}
+			p.set()
+			out = append(out, t)
+			return nil
+		})
+	return out, err
 }
+
+// JobTargetPlaces returns the places of those of deviceIDs that are targets of job jobID.
+func (q Q) JobTargetPlaces(ctx context.Context, jobID int64, deviceIDs []int64) (map[int64]authz.Target, error) {
+	out := map[int64]authz.Target{}
+	for rest := deviceIDs; len(rest) > 0; {
+		n := batchSize(len(rest))
+		err := q.eachRow(ctx, "job target places", `SELECT d.id, d.customer_id, d.device_group_id FROM job_targets t
+			JOIN devices d ON d.id = t.device_id WHERE t.job_id = ? AND t.device_id IN (`+placeholders(n)+`)`,
+			append([]any{jobID}, int64Args(rest[:n])...), func(rows *sql.Rows) error {
+				var id int64
+				var t authz.Target
+				p := placeOf(&t)
+				if err := rows.Scan(&id, &p.customer, &p.group); err != nil {
+					return err
+				}
+				p.set()
+				out[id] = t
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
+		rest = rest[n:]
+	}
+	return out, nil
+}
+
+// placeScan reads a device's place from its customer_id and (nullable) device_group_id
+// columns into t.
+type placeScan struct {
+	t        *authz.Target
+	customer int64
+	group    sql.NullInt64
+}
+
+func placeOf(t *authz.Target) *placeScan { return &placeScan{t: t} }
+
+// set writes the scanned place into its target (0: ungrouped).
+func (p *placeScan) set() { p.t.CustomerID, p.t.DeviceGroupID = p.customer, p.group.Int64 }

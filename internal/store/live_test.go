@@ -20,18 +20,13 @@ func TestLiveTargetRevisions(t *testing.T) {
 		now := time.Now().UTC()
 		j := &webnet.Job{Kind: "noop", Status: webnet.JobQueued, CreatedAt: now}
 		err := db.InTx(ctx, func(tx *store.Tx) error {
-			c := &webnet.Customer{Name: "A", Slug: "a", CreatedAt: now}
-			if err := tx.CreateCustomer(ctx, c); err != nil {
+			customer, devices, err := createFleet(ctx, tx, 5)
+			if err != nil {
 				return err
 			}
-			j.CustomerID = c.ID
-			for i := range 5 {
-				d := &webnet.Device{CustomerID: c.ID, Name: fmt.Sprintf("d%d", i), Address: "192.0.2.1", Port: 22,
-					Platform: "cisco_iosxe", Enabled: true, CreatedAt: now, UpdatedAt: now}
-				if err := tx.CreateDevice(ctx, d); err != nil {
-					return err
-				}
-				j.Targets = append(j.Targets, webnet.JobTarget{DeviceID: d.ID, Status: webnet.TargetPending})
+			j.CustomerID = customer
+			for _, d := range devices {
+				j.Targets = append(j.Targets, webnet.JobTarget{DeviceID: d, Status: webnet.TargetPending})
 			}
 			return tx.CreateJob(ctx, j)
 		})

@@ -219,6 +219,24 @@ func (q Q) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return q.ex.QueryRowContext(ctx, q.d.rebind(query), args...)
 }
 
+// eachRow runs query and calls scan on each row; errors name what was read.
+func (q Q) eachRow(ctx context.Context, what, query string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
 // Read returns a Q on the read pool, for queries outside a transaction.
 func (db *DB) Read() Q { return Q{ex: db.r, d: db.dialect, cache: db.rcache} }
 
