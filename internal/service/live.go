@@ -491,24 +491,25 @@ func (f *Feed) refreshJob(ctx context.Context, id int64, js *jobState, stream bo
 	return more, nil
 }
 
-// jobPlaces returns the places of a job's target devices, for the "jobs" stream: from its
-// state when it is watched, else from a cache that device moves clear (devicesChanged).
+// jobPlaces returns the places of a job's target devices, for the "jobs" stream, kept per
+// job until a device moves (devicesChanged clears them): on a miss, from the job's state when
+// it is watched, else from the database.
 func (f *Feed) jobPlaces(ctx context.Context, id int64, js *jobState) ([]authz.Target, error) {
+	if places, ok := f.places[id]; ok {
+		return places, nil
+	}
+	var places []authz.Target
 	if js != nil && js.loaded && !js.missing && !js.stale {
-		var places []authz.Target
 		for _, t := range js.targets { // Run writes js.targets: it reads them without the lock
 			if !slices.Contains(places, t.Device) {
 				places = append(places, t.Device)
 			}
 		}
-		return places, nil
-	}
-	if places, ok := f.places[id]; ok {
-		return places, nil
-	}
-	places, err := f.db.Read().JobPlaces(ctx, id)
-	if err != nil {
-		return nil, err
+	} else {
+		var err error
+		if places, err = f.db.Read().JobPlaces(ctx, id); err != nil {
+			return nil, err
+		}
 	}
 	if len(f.places) >= 10000 {
 		clear(f.places)
